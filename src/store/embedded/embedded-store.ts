@@ -1,0 +1,282 @@
+import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { ActivationDoc, EntityDoc, SubjectDoc } from '../../entities/documents.js';
+import { rootNamespace } from '../../entities/names.js';
+import {
+  activationDocId,
+  StoreConflictError,
+  type ActivationQuery,
+  type ArtifactStore,
+  type DocQuery,
+  type EntityQuery,
+  type Stored,
+} from '../artifact-store.js';
+import { DurableLog } from './durable-log.js';
+import { lockDataDir } from './dir-lock.js';
+import { SortedActivations } from './sorted-activations.js';
+
+/** One line of the log: a put or a delete in one of the store's tables. */
+type LogRecord =
+  | { t: 'subject' | 'entity'; op: 'put'; id: string; rev: string; doc: object }
+  | { t: 'subject' | 'entity'; op: 'del'; id: string }
+  | { t: 'doc'; op: 'put'; c: string; id: string; rev: string; doc: object }
+  | { t: 'doc'; op: 'del'; c: string; id: string }
+  | { t: 'activation'; op: 'put'; doc: ActivationDoc };
+
+interface Row<T> {
+  rev: string;
+  doc: T;
+}
+
+/**
+ * The standalone store: every table lives in memory and every write is appended to one durable
+ * log before its promise resolves, so it survives restarts and crashes. The log is compacted at
+ * start when dead records outnumber live ones.
+ */
+export class EmbeddedArtifactStore implements ArtifactStore {
+  private readonly subjects = new Map<string, Row<SubjectDoc>>();
+  private readonly entities = new Map<string, Row<EntityDoc>>();
+  /** Root namespace → entity ids, so listing one namespace does not scan all. */
+  private readonly entitiesByRoot = new Map<string, Set<string>>();
+  private readonly activations = new Map<string, ActivationDoc>();
+  private readonly activationsByNs = new Map<string, SortedActivations>();
+  private readonly docs = new Map<string, Map<string, Row<object>>>();
+  private readonly log: DurableLog<LogRecord>;
+  private unlock?: () => void;
+
+  constructor(private readonly dir: string) {
+    this.log = new DurableLog(join(dir, 'store.log'));
+  }
+
+  async init(): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    this.unlock = lockDataDir(this.dir);
+    const records = await this.log.open();
+    for (const r of records) this.apply(r);
+    const live = this.subjects.size + this.entities.size + this.activations.size + this.countDocs();
+    if (records.length > 2 * live + 10_000) await this.log.rewrite(this.snapshot());
+  }
+
+  async close(): Promise<void> {
+    await this.log.close();
+    this.unlock?.();
+    this.unlock = undefined;
+  }
+
+  // ---- subjects -------------------------------------------------------------------------------
+
+  async getSubject(subject: string): Promise<Stored<SubjectDoc> | undefined> {
+    return wrap(subject, this.subjects.get(subject));
+  }
+
+  async putSubject(doc: SubjectDoc, rev?: string): Promise<string> {
+    const next = nextRev(checkRev(subject(doc), this.subjects.get(doc.subject), rev));
+    await this.commit({ t: 'subject', op: 'put', id: doc.subject, rev: next, doc: clone(doc) });
+    return next;
+  }
+
+  async deleteSubject(id: string, rev: string): Promise<void> {
+    checkDelete(id, this.subjects.get(id), rev);
+    await this.commit({ t: 'subject', op: 'del', id });
+  }
+
+  async listSubjects(): Promise<SubjectDoc[]> {
+    return [...this.subjects.values()].map((r) => clone(r.doc));
+  }
+
+  async findSubjectByUuid(uuid: string): Promise<SubjectDoc | undefined> {
+    for (const { doc } of this.subjects.values()) if (doc.namespaces.some((n) => n.uuid === uuid)) return clone(doc);
+    return undefined;
+  }
+
+  async findSubjectByNamespace(namespace: string): Promise<SubjectDoc | undefined> {
+    for (const { doc } of this.subjects.values()) if (doc.namespaces.some((n) => n.name === namespace)) return clone(doc);
+    return undefined;
+  }
+
+  // ---- entities -------------------------------------------------------------------------------
+
+  async getEntity(id: string): Promise<Stored<EntityDoc> | undefined> {
+    return wrap(id, this.entities.get(id));
+  }
+
+  async putEntity(id: string, doc: EntityDoc, rev?: string): Promise<string> {
+    const next = nextRev(checkRev(id, this.entities.get(id), rev));
+    await this.commit({ t: 'entity', op: 'put', id, rev: next, doc: clone(doc) });
+    return next;
+  }
+
+  async deleteEntity(id: string, rev: string): Promise<void> {
+    checkDelete(id, this.entities.get(id), rev);
+    await this.commit({ t: 'entity', op: 'del', id });
+  }
+
+  async listEntities(q: EntityQuery): Promise<EntityDoc[]> {
+    return this.matchEntities(q)
+      .slice(q.skip, q.skip + q.limit)
+      .map((d) => clone(d));
+  }
+
+  async countEntities(q: Omit<EntityQuery, 'limit' | 'skip'>): Promise<number> {
+    return this.matchEntities(q).length;
+  }
+
+  private matchEntities(q: Omit<EntityQuery, 'limit' | 'skip'>): EntityDoc[] {
+    const ids = this.entitiesByRoot.get(rootNamespace(q.namespace)) ?? new Set<string>();
+    const out: EntityDoc[] = [];
+    for (const id of ids) {
+      const doc = this.entities.get(id)!.doc;
+      if (doc.entityType !== q.type) continue;
+      const inScope = doc.namespace === q.namespace || (q.includePackages && rootNamespace(doc.namespace) === q.namespace);
+      if (inScope) out.push(doc);
+    }
+    return out.sort((a, b) => b.updated - a.updated);
+  }
+
+  // ---- activations ----------------------------------------------------------------------------
+
+  async putActivations(docs: ActivationDoc[]): Promise<void> {
+    if (docs.length === 0) return;
+    await this.commitAll(docs.map((doc) => ({ t: 'activation', op: 'put', doc: clone(doc) }) as const));
+  }
+
+  async getActivation(namespace: string, activationId: string): Promise<ActivationDoc | undefined> {
+    const doc = this.activations.get(activationDocId(namespace, activationId));
+    return doc && clone(doc);
+  }
+
+  async listActivations(q: ActivationQuery): Promise<ActivationDoc[]> {
+    const list = this.activationsByNs.get(q.namespace);
+    if (!list) return [];
+    return list.newestFirst(q, q.skip, q.limit).map((d) => clone(d));
+  }
+
+  async countActivations(q: Omit<ActivationQuery, 'limit' | 'skip'>): Promise<number> {
+    return this.activationsByNs.get(q.namespace)?.count(q) ?? 0;
+  }
+
+  // ---- generic documents ----------------------------------------------------------------------
+
+  async getDoc<T extends object>(collection: string, id: string): Promise<Stored<T> | undefined> {
+    return wrap(id, this.docs.get(collection)?.get(id) as Row<T> | undefined);
+  }
+
+  async putDoc<T extends object>(collection: string, id: string, doc: T, rev?: string): Promise<string> {
+    const next = nextRev(checkRev(`${collection}/${id}`, this.docs.get(collection)?.get(id), rev));
+    await this.commit({ t: 'doc', op: 'put', c: collection, id, rev: next, doc: clone(doc) });
+    return next;
+  }
+
+  async deleteDoc(collection: string, id: string, rev: string): Promise<void> {
+    checkDelete(`${collection}/${id}`, this.docs.get(collection)?.get(id), rev);
+    await this.commit({ t: 'doc', op: 'del', c: collection, id });
+  }
+
+  async listDocs<T extends object>(collection: string, q: DocQuery): Promise<Stored<T>[]> {
+    const table = this.docs.get(collection);
+    if (!table) return [];
+    const ids = [...table.keys()].filter((id) => !q.prefix || id.startsWith(q.prefix)).sort();
+    return ids.slice(q.skip, q.skip + q.limit).map((id) => wrap(id, table.get(id) as Row<T>)!);
+  }
+
+  // ---- log ------------------------------------------------------------------------------------
+
+  /**
+   * Applies in memory first (so a read right after sees the write and a concurrent writer sees
+   * the new rev), then waits for the log to be durable before the caller is answered.
+   */
+  private commit(record: LogRecord): Promise<void> {
+    this.apply(record);
+    return this.log.append([record]);
+  }
+
+  private commitAll(records: LogRecord[]): Promise<void> {
+    for (const r of records) this.apply(r);
+    return this.log.append(records);
+  }
+
+  private apply(r: LogRecord): void {
+    switch (r.t) {
+      case 'subject':
+        if (r.op === 'put') this.subjects.set(r.id, { rev: r.rev, doc: r.doc as SubjectDoc });
+        else this.subjects.delete(r.id);
+        return;
+      case 'entity': {
+        const root = rootNamespace(r.id);
+        if (r.op === 'put') {
+          this.entities.set(r.id, { rev: r.rev, doc: r.doc as EntityDoc });
+          let ids = this.entitiesByRoot.get(root);
+          if (!ids) this.entitiesByRoot.set(root, (ids = new Set()));
+          ids.add(r.id);
+        } else {
+          this.entities.delete(r.id);
+          this.entitiesByRoot.get(root)?.delete(r.id);
+        }
+        return;
+      }
+      case 'doc': {
+        let table = this.docs.get(r.c);
+        if (!table) this.docs.set(r.c, (table = new Map()));
+        if (r.op === 'put') table.set(r.id, { rev: r.rev, doc: r.doc });
+        else table.delete(r.id);
+        return;
+      }
+      case 'activation': {
+        const key = activationDocId(r.doc.namespace, r.doc.activationId);
+        if (this.activations.has(key)) return;
+        this.activations.set(key, r.doc);
+        let list = this.activationsByNs.get(r.doc.namespace);
+        if (!list) this.activationsByNs.set(r.doc.namespace, (list = new SortedActivations()));
+        list.insert(r.doc);
+        return;
+      }
+    }
+  }
+
+  private countDocs(): number {
+    let n = 0;
+    for (const t of this.docs.values()) n += t.size;
+    return n;
+  }
+
+  private snapshot(): LogRecord[] {
+    const out: LogRecord[] = [];
+    for (const [id, r] of this.subjects) out.push({ t: 'subject', op: 'put', id, rev: r.rev, doc: r.doc });
+    for (const [id, r] of this.entities) out.push({ t: 'entity', op: 'put', id, rev: r.rev, doc: r.doc });
+    for (const [c, table] of this.docs) for (const [id, r] of table) out.push({ t: 'doc', op: 'put', c, id, rev: r.rev, doc: r.doc });
+    for (const doc of this.activations.values()) out.push({ t: 'activation', op: 'put', doc });
+    return out;
+  }
+}
+
+const subject = (doc: SubjectDoc) => doc.subject;
+
+function checkRev<T>(id: string, current: Row<T> | undefined, rev: string | undefined): string | undefined {
+  if (current ? current.rev !== rev : rev !== undefined) throw new StoreConflictError(id);
+  return current?.rev;
+}
+
+function checkDelete<T>(id: string, current: Row<T> | undefined, rev: string): void {
+  if (!current || current.rev !== rev) throw new StoreConflictError(id);
+}
+
+function nextRev(prev: string | undefined): string {
+  const gen = prev ? Number(prev.split('-')[0]) + 1 : 1;
+  return `${gen}-${randomBytes(8).toString('hex')}`;
+}
+
+function wrap<T>(id: string, row: Row<T> | undefined): Stored<T> | undefined {
+  return row && { id, rev: row.rev, doc: clone(row.doc) };
+}
+
+/** Callers get copies: mutating a returned document must never change the stored one. */
+function clone<T>(v: T): T {
+  return structuredClone(v);
+}
+
+export async function createEmbeddedStore(dir: string): Promise<EmbeddedArtifactStore> {
+  const store = new EmbeddedArtifactStore(dir);
+  await store.init();
+  return store;
+}
