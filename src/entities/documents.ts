@@ -16,10 +16,28 @@ export interface EntityBase {
   updated: number;
 }
 
-export type Exec =
-  | { kind: string; code: string; binary: boolean; main?: string; image?: undefined; components?: undefined }
-  | { kind: 'blackbox'; image: string; code?: string; binary: boolean; main?: string; components?: undefined }
-  | { kind: 'sequence'; components: string[]; code?: undefined; binary?: undefined; image?: undefined; main?: undefined };
+export interface CodeExec {
+  kind: string;
+  code: string;
+  binary: boolean;
+  main?: string;
+}
+export interface BlackboxExec {
+  kind: 'blackbox';
+  image: string;
+  code?: string;
+  binary: boolean;
+  main?: string;
+}
+export interface SequenceExec {
+  kind: 'sequence';
+  components: string[];
+}
+export type Exec = CodeExec | BlackboxExec | SequenceExec;
+
+/** `kind` alone cannot narrow the union (a code kind is any string), hence these guards. */
+export const isSequence = (e: Exec): e is SequenceExec => e.kind === 'sequence';
+export const isBlackbox = (e: Exec): e is BlackboxExec => e.kind === 'blackbox';
 
 export interface ActionDoc extends EntityBase {
   entityType: 'action';

@@ -1,0 +1,103 @@
+import { resolve } from 'node:path';
+import { DEFAULT_BOUNDS, type LimitBounds } from '../entities/limits.js';
+import { SETTINGS, type Mode, type SettingName, type SettingSpec } from './settings.js';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Throttles {
+  invocationsPerMinute: number;
+  concurrentInvocations: number;
+  firesPerMinute: number;
+}
+
+/** The whole configuration, read once at start, validated, frozen, and passed down. */
+export interface Config {
+  mode: Mode;
+  host: string;
+  port: number;
+  dataDir: string;
+  guestAuth?: string;
+  store: 'embedded' | 'couchdb';
+  couchdb: { url?: string; prefix: string };
+  logLevel: string;
+  authCacheMs: number;
+  throttles: Throttles;
+  sequenceMaxLength: number;
+  limitBounds: LimitBounds;
+}
+
+type Env = Record<string, string | undefined>;
+
+function raw(env: Env, mode: Mode, name: SettingName): string | undefined {
+  const spec = SETTINGS.find((s) => s.env === name) as SettingSpec;
+  const v = env[name];
+  if (v !== undefined && v !== '') return v;
+  return mode === 'standalone' ? spec.standalone : spec.cluster;
+}
+
+function int(env: Env, mode: Mode, name: SettingName, min = 0): number {
+  const v = raw(env, mode, name);
+  const n = Number(v);
+  if (v === undefined || !Number.isInteger(n) || n < min) {
+    throw new ConfigError(`${name} must be a whole number >= ${min} (got '${v}')`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, mode: Mode, name: SettingName): T {
+  const spec = SETTINGS.find((s) => s.env === name) as SettingSpec;
+  const v = raw(env, mode, name);
+  if (!v || !spec.values?.includes(v)) throw new ConfigError(`${name} must be one of ${spec.values?.join(', ')} (got '${v}')`);
+  return v as T;
+}
+
+function url(env: Env, mode: Mode, name: SettingName): string | undefined {
+  const v = raw(env, mode, name);
+  if (v === undefined) return undefined;
+  try {
+    new URL(v);
+  } catch {
+    throw new ConfigError(`${name} must be a URL (got '${v}')`);
+  }
+  return v;
+}
+
+/** Reads the configuration from an environment map (tests pass their own). */
+export function loadConfig(env: Env, mode: Mode): Config {
+  const store = oneOf<'embedded' | 'couchdb'>(env, mode, 'WHISKHUB_STORE');
+  const couchUrl = url(env, mode, 'WHISKHUB_COUCHDB_URL');
+  if (store === 'couchdb' && !couchUrl) throw new ConfigError('WHISKHUB_STORE=couchdb needs WHISKHUB_COUCHDB_URL');
+  const guestAuth = raw(env, mode, 'WHISKHUB_GUEST_AUTH');
+  if (guestAuth !== undefined && !/^[0-9a-fA-F-]{36}:.{64}$/.test(guestAuth)) {
+    throw new ConfigError('WHISKHUB_GUEST_AUTH must be `uuid:key` with a 36-character uuid and a 64-character key');
+  }
+  const config: Config = {
+    mode,
+    host: raw(env, mode, 'WHISKHUB_HOST') ?? '127.0.0.1',
+    port: int(env, mode, 'WHISKHUB_PORT'),
+    dataDir: resolve(raw(env, mode, 'WHISKHUB_DATA_DIR') ?? '.data/standalone'),
+    guestAuth,
+    store,
+    couchdb: { url: couchUrl, prefix: raw(env, mode, 'WHISKHUB_COUCHDB_PREFIX') ?? 'whiskhub_' },
+    logLevel: oneOf(env, mode, 'WHISKHUB_LOG_LEVEL'),
+    authCacheMs: int(env, mode, 'WHISKHUB_AUTH_CACHE_MS'),
+    throttles: {
+      invocationsPerMinute: int(env, mode, 'WHISKHUB_LIMIT_INVOCATIONS_PER_MINUTE', 1),
+      concurrentInvocations: int(env, mode, 'WHISKHUB_LIMIT_CONCURRENT_INVOCATIONS', 1),
+      firesPerMinute: int(env, mode, 'WHISKHUB_LIMIT_FIRES_PER_MINUTE', 1),
+    },
+    sequenceMaxLength: int(env, mode, 'WHISKHUB_LIMIT_SEQUENCE_LENGTH', 1),
+    limitBounds: {
+      ...DEFAULT_BOUNDS,
+      maxMemory: int(env, mode, 'WHISKHUB_LIMIT_ACTION_MAX_MEMORY', DEFAULT_BOUNDS.minMemory),
+      maxTimeout: int(env, mode, 'WHISKHUB_LIMIT_ACTION_MAX_TIMEOUT', DEFAULT_BOUNDS.minTimeout),
+      maxConcurrency: int(env, mode, 'WHISKHUB_LIMIT_ACTION_MAX_CONCURRENCY', 1),
+    },
+  };
+  return Object.freeze(config);
+}

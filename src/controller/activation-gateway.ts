@@ -1,0 +1,35 @@
+import type { Identity } from '../entities/documents.js';
+import type { EntityRef } from '../entities/names.js';
+
+/**
+ * Where the controller hands work to the invocation pipeline and the trigger engine. Until those
+ * land, the spine's implementation answers 501 for both, after throttling and existence checks.
+ */
+export interface InvokeRequest {
+  identity: Identity;
+  action: EntityRef;
+  payload: Record<string, unknown>;
+  blocking: boolean;
+  resultOnly: boolean;
+  waitMs: number;
+  transactionId: string;
+}
+
+export interface InvokeOutcome {
+  status: number;
+  body: unknown;
+  activationId?: string;
+}
+
+export interface FireRequest {
+  identity: Identity;
+  trigger: EntityRef;
+  payload: Record<string, unknown>;
+  headers: Record<string, string>;
+  transactionId: string;
+}
+
+export interface ActivationGateway {
+  invoke(req: InvokeRequest): Promise<InvokeOutcome>;
+  fire(req: FireRequest): Promise<InvokeOutcome>;
+}

@@ -1,0 +1,57 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Identity, SubjectDoc } from '../../entities/documents.js';
+import { Messages, unauthenticated } from '../../entities/errors.js';
+import type { ArtifactStore } from '../../store/artifact-store.js';
+import { parseBasicAuth } from './basic-credentials.js';
+
+interface CacheEntry {
+  expires: number;
+  subject?: SubjectDoc;
+}
+
+/**
+ * Checks `uuid:key` credentials against the subjects in the store. Lookups by uuid are cached
+ * briefly (negative answers too, so a flood of bad uuids cannot hammer the store); the key itself
+ * is compared in constant time on every request.
+ */
+export class Authenticator {
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly store: ArtifactStore,
+    private readonly ttlMs: number,
+  ) {}
+
+  async authenticate(header: string | undefined): Promise<Identity> {
+    const creds = parseBasicAuth(header);
+    if (creds === undefined) throw unauthenticated(Messages.noAuth);
+    if (creds === 'invalid' || creds.key.length !== 64 || creds.uuid.length === 0) throw unauthenticated(Messages.badAuth);
+    const subject = await this.lookup(creds.uuid);
+    const ns = subject?.namespaces.find((n) => n.uuid === creds.uuid);
+    if (!subject || !ns || subject.blocked || !sameSecret(ns.key, creds.key)) throw unauthenticated(Messages.badAuth);
+    return { subject: subject.subject, namespace: ns.name, uuid: ns.uuid, key: ns.key, limits: subject.limits ?? {} };
+  }
+
+  private async lookup(uuid: string): Promise<SubjectDoc | undefined> {
+    const now = Date.now();
+    const hit = this.cache.get(uuid);
+    if (hit && hit.expires > now) return hit.subject;
+    const subject = await this.store.findSubjectByUuid(uuid);
+    if (this.ttlMs > 0) {
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(uuid, { expires: now + this.ttlMs, subject });
+    }
+    return subject;
+  }
+
+  /** Forget cached subjects, e.g. after this process changed keys. */
+  invalidate(): void {
+    this.cache.clear();
+  }
+}
+
+function sameSecret(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,50 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ControllerContext } from './context.js';
+import { installCommonHeaders } from './http/cors.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { installJsonParser } from './http/json-body.js';
+import { requestId } from './http/request-id.js';
+import { registerActionRoutes } from './routes/action-routes.js';
+import { registerActivationRoutes } from './routes/activation-routes.js';
+import { registerMetaRoutes } from './routes/meta-routes.js';
+import { registerNamespaceRoutes } from './routes/namespace-routes.js';
+import { registerPackageRoutes } from './routes/package-routes.js';
+import { registerRuleRoutes } from './routes/rule-routes.js';
+import { registerTriggerRoutes } from './routes/trigger-routes.js';
+
+/** Action code may be up to 48 MB; the rest of a PUT body rides on top of that. */
+const MAX_BODY_BYTES = 50 * 1024 * 1024;
+
+/** Builds the controller's HTTP app: the OpenWhisk REST API under /api/v1. */
+export async function buildControllerApp(ctx: ControllerContext, extra?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    // Per-request log lines would halve throughput; refusals and failures are logged where they happen.
+    disableRequestLogging: true,
+    genReqId: requestId,
+    bodyLimit: MAX_BODY_BYTES,
+    routerOptions: { maxParamLength: 2048 },
+  });
+  installJsonParser(app);
+  installCommonHeaders(app);
+  installErrorHandling(app);
+  app.decorateRequest('identity', null as never);
+  registerMetaRoutes(app, ctx);
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (request) => {
+        request.identity = await ctx.auth.authenticate(request.headers.authorization);
+      });
+      registerNamespaceRoutes(api, ctx);
+      registerActionRoutes(api, ctx);
+      registerPackageRoutes(api, ctx);
+      registerTriggerRoutes(api, ctx);
+      registerRuleRoutes(api, ctx);
+      registerActivationRoutes(api, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+  extra?.(app);
+  return app;
+}
