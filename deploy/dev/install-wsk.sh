@@ -2,12 +2,9 @@
 # Build the Apache OpenWhisk CLI (`wsk`) from Go sources and install it to
 #   ${WHISKHUB_TOOLS_DIR:-<repo>/.data/tools}/bin/wsk
 #
-# Sources, in this order:
-#   1. WHISKHUB_WSK_SRC=<dir>: an openwhisk-cli source tree (release source
-#      tarball or checkout, tag 1.2.0 recommended), or a bare git repository of it
-#      (then ${WHISKHUB_WSK_REF:-1.2.0} is exported from it), if you have one.
-#   2. The Go module proxy: github.com/apache/openwhisk-cli@${WHISKHUB_WSK_VERSION:-1.2.0},
-#      then the newest version the proxy lists.
+# Source: the Go module proxy, github.com/apache/openwhisk-cli@${WHISKHUB_WSK_VERSION:-1.2.0},
+# then the newest version the proxy lists. (At the time of writing the proxy answers
+# 403 for this module, so the wskdeploy fallback below is what actually installs.)
 # The module does not ship its generated wski18n/i18n_resources.go (that is why a
 # plain `go install` fails), so it is generated here with go-bindata (from the Go
 # module proxy, or Debian's `go-bindata` package) before `go build`.
@@ -33,7 +30,6 @@ WSKDEPLOY_BIN=$BIN_DIR/wskdeploy
 
 WSK_MODULE=github.com/apache/openwhisk-cli
 WSK_VERSION=${WHISKHUB_WSK_VERSION:-1.2.0}
-WSK_REF=${WHISKHUB_WSK_REF:-1.2.0}   # tag/commit used when WHISKHUB_WSK_SRC is a git repository
 WSKDEPLOY_MODULE=github.com/apache/openwhisk-wskdeploy
 # The proxy has no @v/list for wskdeploy here, so `@1.2.0` cannot be resolved by
 # name; this is the pseudo-version of its tag 1.2.0 (commit 03df1126c3b5).
@@ -172,19 +168,6 @@ build_wsk_from() { # source dir, label
 }
 
 try_wsk() {
-  if [ -n "${WHISKHUB_WSK_SRC:-}" ]; then
-    [ -d "$WHISKHUB_WSK_SRC" ] || { WSK_FAIL_REASON="WHISKHUB_WSK_SRC=$WHISKHUB_WSK_SRC is not a directory"; return 1; }
-    if [ ! -f "$WHISKHUB_WSK_SRC/go.mod" ] && git --git-dir="$WHISKHUB_WSK_SRC" rev-parse --verify -q "$WSK_REF^{commit}" >/dev/null 2>&1; then
-      # a bare git repository (or .git dir) of openwhisk-cli: export the wanted ref
-      log "exporting $WSK_REF from git repository $WHISKHUB_WSK_SRC"
-      mkdir -p "$WORK/git-export"
-      git --git-dir="$WHISKHUB_WSK_SRC" archive "$WSK_REF" | tar -x -C "$WORK/git-export"
-      build_wsk_from "$WORK/git-export" "$WHISKHUB_WSK_SRC@$WSK_REF"
-      return
-    fi
-    build_wsk_from "$WHISKHUB_WSK_SRC" "WHISKHUB_WSK_SRC=$WHISKHUB_WSK_SRC"
-    return
-  fi
   local dir
   log "fetching $WSK_MODULE@$WSK_VERSION from the Go module proxy"
   if dir=$(module_dir "$WSK_MODULE@$WSK_VERSION"); then
@@ -201,7 +184,7 @@ try_wsk() {
     fi
     log "  not available: $(cat "$WORK/dl.err")"
   fi
-  WSK_FAIL_REASON="the Go module proxy does not serve $WSK_MODULE ($err1); set WHISKHUB_WSK_SRC to an openwhisk-cli source tree to build from it"
+  WSK_FAIL_REASON="the Go module proxy does not serve $WSK_MODULE ($err1)"
   return 1
 }
 
@@ -218,7 +201,7 @@ install_wskdeploy() {
   fi
   copy_src "$dir" "$src"
   log "go build wskdeploy"
-  if ! (cd "$src" && "$GO" build -trimpath -ldflags "-s -w" -o "$WORK/wskdeploy" .) >"$WORK/wd-build.log" 2>&1; then
+  if ! (cd "$src" && "$GO" build -trimpath -ldflags "-s -w -X main.Version=${WHISKHUB_WSKDEPLOY_VERSION:-1.2.0} -X main.GitCommit=${WSKDEPLOY_VERSION##*-} -X main.BuildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)" -o "$WORK/wskdeploy" .) >"$WORK/wd-build.log" 2>&1; then
     sed 's/^/    /' "$WORK/wd-build.log" >&2; log "ERROR: go build of wskdeploy failed"; return 1
   fi
   install_bin "$WORK/wskdeploy" "$WSKDEPLOY_BIN"

@@ -14,7 +14,7 @@
 # by hand for a clean slate. See deploy/dev/README.md.
 set -euo pipefail
 
-# shellcheck source=deploy/dev/services-lib.sh
+# shellcheck source-path=SCRIPTDIR source=services-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/services-lib.sh"
 
 # stop_process SVC PID PATTERN TIMEOUT -> sets STATUS

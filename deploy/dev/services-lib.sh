@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # settings are used by the sourcing scripts
 # Shared by services-up.sh and services-down.sh (sourced, not run): settings,
 # the "does it answer?" checks, process helpers and the env file writer.
 # Nothing here starts or stops anything by itself.
@@ -13,10 +13,10 @@ REDIS_PORT=${WHISKHUB_DEV_REDIS_PORT:-6379}
 KAFKA_PORT=${WHISKHUB_DEV_KAFKA_PORT:-9092}
 COUCHDB_PORT=${WHISKHUB_DEV_COUCHDB_PORT:-5984}
 for _p in "$REDIS_PORT" "$KAFKA_PORT" "$COUCHDB_PORT"; do
-  [[ $_p =~ ^[0-9]+$ ]] && ((_p > 0 && _p < 65535)) || {
+  if ! [[ $_p =~ ^[0-9]+$ ]] || ((_p < 1 || _p > 65534)); then
     echo "invalid port '$_p' in WHISKHUB_DEV_*_PORT" >&2
     exit 2
-  }
+  fi
 done
 unset _p
 # The KRaft controller listener sits right above the broker port.
@@ -86,9 +86,9 @@ pid_matches() {
 
 # read_pid FILE -> pid on stdout (empty if no usable pidfile)
 read_pid() {
-  local f=$1 pid=
-  [[ -r $f ]] && read -r pid <"$f" 2>/dev/null || true
-  [[ $pid =~ ^[0-9]+$ ]] && echo "$pid" || true
+  local f=$1 pid=''
+  if [[ -r $f ]]; then read -r pid <"$f" 2>/dev/null || true; fi
+  if [[ $pid =~ ^[0-9]+$ ]]; then echo "$pid"; fi
 }
 
 # Is anything listening on 127.0.0.1:PORT? Pure bash, so it works before any
@@ -114,9 +114,9 @@ redis_answers() {
 # open port that is not a working broker does not count. It needs the jars:
 # services-up records which libs folder the broker runs from.
 kafka_libs_in_use() {
-  local f=$DATA_DIR/kafka/libs.path libs=
-  [[ -r $f ]] && read -r libs <"$f" || true
-  [[ -n $libs && -d $libs ]] && echo "$libs" || true
+  local f=$DATA_DIR/kafka/libs.path libs=''
+  if [[ -r $f ]]; then read -r libs <"$f" || true; fi
+  if [[ -n $libs && -d $libs ]]; then echo "$libs"; fi
 }
 kafka_answers() {
   local libs=${1:-$(kafka_libs_in_use)}

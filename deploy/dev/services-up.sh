@@ -22,7 +22,7 @@
 # See deploy/dev/README.md.
 set -euo pipefail
 
-# shellcheck source=deploy/dev/services-lib.sh
+# shellcheck source-path=SCRIPTDIR source=services-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/services-lib.sh"
 
 # ------------------------------------------------------------------- apt ---
@@ -109,7 +109,7 @@ wait_until() {
 # stop_pid PID: TERM, then KILL after 15 s. Used to clean up failed attempts.
 stop_pid() {
   local pid=$1 i
-  pid_alive "$pid" || return 0
+  if ! pid_alive "$pid"; then return 0; fi
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < 75; i++)); do pid_alive "$pid" || return 0; sleep 0.2; done
   kill -KILL "$pid" 2>/dev/null || true
@@ -204,6 +204,8 @@ up_redis() {
     { show_log_tail "$logfile"; die "redis: redis-server failed to start (log: $logfile)"; }
   if ! wait_until "" "$logfile" redis redis_answers; then
     show_log_tail "$logfile"
+    # Leave nothing half-started behind a failed run.
+    stop_pid "$(read_pid "$pidfile")"
     die "redis: not answering on 127.0.0.1:$REDIS_PORT (log: $logfile)"
   fi
   STATUS=$( ((INSTALLED)) && echo "installed, started" || echo started)
@@ -218,7 +220,7 @@ KAFKA_DEFAULT_RANGE='[3.9.0,3.9.999]' # newest 3.9.x: KRaft, runs on Java 17
 # Sets KAFKA_LIBS and KAFKA_VERSION; KAFKA_DOWNLOADED=1 if it had to resolve.
 ensure_kafka_libs() {
   KAFKA_DOWNLOADED=0
-  local want=${WHISKHUB_KAFKA_VERSION:-} found= d
+  local want=${WHISKHUB_KAFKA_VERSION:-} found='' d
   # 1. A complete cached copy: the exact version asked for, else the newest
   #    cached 3.9.x (no network at all on later runs).
   if [[ -n $want ]]; then
@@ -275,9 +277,9 @@ EOF
     show_log_tail "$mvnlog" 40
     die "kafka: Maven could not resolve Kafka's jars (log: $mvnlog)"
   fi
-  local jar
-  jar=$(cd "$tmp/libs" && ls kafka_2.13-*.jar 2>/dev/null | head -n1)
-  [[ -n $jar ]] || die "kafka: Maven ran but no kafka_2.13 jar came out (log: $mvnlog)"
+  local jars=("$tmp"/libs/kafka_2.13-*.jar) jar
+  jar=${jars[0]##*/}
+  [[ -f $tmp/libs/$jar ]] || die "kafka: Maven ran but no kafka_2.13 jar came out (log: $mvnlog)"
   KAFKA_VERSION=${jar#kafka_2.13-}
   KAFKA_VERSION=${KAFKA_VERSION%.jar}
   # Publish atomically: the .complete marker is written last, so a run that
@@ -384,10 +386,13 @@ up_kafka() {
   pid=$!
   echo "$pid" >"$(pidfile_of kafka)"
   # Cheap port poll first; the JVM-based protocol check only once it listens.
+  # shellcheck disable=SC2317  # called through wait_until
   kafka_up() { tcp_open "$KAFKA_PORT" && kafka_answers "$KAFKA_LIBS"; }
   if ! wait_until "$pid" "$logfile" kafka kafka_up; then
     show_log_tail "$dir/stdout.log" 10
     show_log_tail "$logfile"
+    stop_pid "$pid"
+    rm -f "$(pidfile_of kafka)"
     die "kafka: broker not answering on 127.0.0.1:$KAFKA_PORT (logs: $logfile, $dir/stdout.log)"
   fi
   STATUS="$( ((INSTALLED)) && echo "downloaded, started" || echo started) (kafka $KAFKA_VERSION)"
@@ -467,6 +472,8 @@ up_couchdb() {
     return 0
   fi
   show_log_tail "$dir/stdout.log"
+  stop_pid "$COUCH_PID"
+  rm -f "$(pidfile_of couchdb)"
   die "couchdb: pouchdb-server does not work, neither on disk nor in memory (logs: $logs)"
 }
 
