@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ControllerContext } from './context.js';
 import { installCommonHeaders } from './http/cors.js';
 import { installErrorHandling } from './http/error-handler.js';
@@ -20,7 +20,7 @@ export async function buildControllerApp(ctx: ControllerContext, extra?: (app: F
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Per-request log lines would halve throughput; refusals and failures are logged where they happen.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     bodyLimit: MAX_BODY_BYTES,
     routerOptions: { maxParamLength: 2048 },
