@@ -4,9 +4,17 @@ const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;
 
 export const INITIAL_VERSION = '0.0.1';
 
+/**
+ * Accepts `1`, `1.0` and `1.0.2` (wskdeploy sends manifests' `version: 1.0` as is; OpenWhisk pads
+ * the missing parts with zeros) and returns the full MAJOR.MINOR.PATCH form.
+ */
 export function validateVersion(v: unknown): string {
-  if (typeof v !== 'string' || !SEMVER.test(v)) throw badRequest(`Invalid version '${String(v)}': expected MAJOR.MINOR.PATCH.`);
-  return v;
+  const parts = typeof v === 'string' || typeof v === 'number' ? String(v).split('.') : [];
+  if (parts.length < 1 || parts.length > 3 || !parts.every((p) => /^\d+$/.test(p))) {
+    throw badRequest(`Invalid version '${String(v)}': expected MAJOR.MINOR.PATCH.`, 'BAD_VERSION');
+  }
+  while (parts.length < 3) parts.push('0');
+  return parts.map(Number).join('.');
 }
 
 /** Bumps the patch number: every update does this unless the caller supplies a version. */

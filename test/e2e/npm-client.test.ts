@@ -34,7 +34,7 @@ afterAll(async () => {
 describe('namespaces', () => {
   it('lists the caller namespace and gets its (empty) contents', async () => {
     expect(await ow.namespaces.list()).toEqual(['guest']);
-    const contents = (await ow.namespaces.get()) as Record<string, unknown[]>;
+    const contents = (await ow.namespaces.get({ namespace: 'guest' } as never)) as Record<string, unknown[]>;
     expect(contents).toMatchObject({ actions: [], packages: [], triggers: [], rules: [] });
   });
 });

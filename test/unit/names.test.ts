@@ -62,3 +62,14 @@ describe('versions, kinds and ids', () => {
     expect(newTransactionId()).toMatch(/^[A-Za-z0-9]{32}$/);
   });
 });
+
+describe('version strings', () => {
+  it('pads short versions as OpenWhisk does and refuses garbage', async () => {
+    const { validateVersion } = await import('../../src/entities/semver.js');
+    expect(validateVersion('1.0')).toBe('1.0.0');
+    expect(validateVersion('2')).toBe('2.0.0');
+    expect(validateVersion('0.0.7')).toBe('0.0.7');
+    expect(() => validateVersion('1.x')).toThrow(/Invalid version/);
+    expect(() => validateVersion('1.2.3.4')).toThrow(/Invalid version/);
+  });
+});

@@ -6,7 +6,7 @@ const CORS = {
   'Access-Control-Allow-Headers': 'Authorization, Origin, X-Requested-With, Content-Type, Accept, User-Agent',
 };
 
-/** CORS headers on every answer, X-Request-ID on every answer, and 200 for any OPTIONS. */
+/** CORS headers and X-Request-ID on every answer, and 200 for any OPTIONS. */
 export function installCommonHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(CORS);

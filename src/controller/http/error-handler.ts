@@ -4,7 +4,7 @@ import { HubError, Messages } from '../../entities/errors.js';
 /** OpenWhisk's error body: the message, and the transaction id as `code` (== X-Request-ID). */
 export function sendError(reply: FastifyReply, request: FastifyRequest, err: HubError): FastifyReply {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-  return reply.code(err.status).type('application/json').send({ error: err.message, code: request.id });
+  return reply.code(err.status).header('content-type', 'application/json').send({ error: err.message, code: request.id });
 }
 
 /** Turns framework rejections into HubErrors with OpenWhisk's wording. */

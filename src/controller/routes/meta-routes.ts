@@ -16,7 +16,10 @@ export function registerMetaRoutes(app: FastifyInstance, ctx: ControllerContext)
   app.get('/api/v1', async () => description);
   app.get('/api/v1/', async () => description);
   app.get('/ping', async (_req, reply) => reply.type('text/plain').send('pong'));
-  app.get('/', async () => {
+  // A bare `application/json` (fastify would add a charset): wskdeploy trusts this answer only when
+  // its content type is a substring of "application/json; charset=UTF-8", as OpenWhisk's is;
+  // otherwise it falls back to a built-in runtime list whose nodejs default we do not run.
+  app.get('/', { onSend: async (_req, reply, payload) => (reply.header('content-type', 'application/json'), payload) }, async () => {
     const t = ctx.config.throttles;
     const b = ctx.config.limitBounds;
     return {
