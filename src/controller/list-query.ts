@@ -9,10 +9,17 @@ export interface ListQuery {
   count: boolean;
 }
 
+/** OpenWhisk parses these as a JVM Int: anything outside 32 bits is "not an integer" too. */
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+
 function integer(value: unknown, collection: string): number {
   const s = String(value);
-  if (!/^-?\d+$/.test(s)) throw badRequest(`The value '${s}' is not an integer for ${collection}.`, 'BAD_QUERY');
-  return Number(s);
+  const n = Number(s);
+  if (!/^-?\d+$/.test(s) || n < INT_MIN || n > INT_MAX) {
+    throw badRequest(`The value '${s}' is not an integer for ${collection}.`, 'BAD_QUERY');
+  }
+  return n;
 }
 
 /** `limit` (default 30, 0 = max, at most 200), `skip` (≥ 0) and `count`, worded as OpenWhisk does. */

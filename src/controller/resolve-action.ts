@@ -3,6 +3,7 @@ import { forbidden, notFound } from '../entities/errors.js';
 import { docId, type EntityRef } from '../entities/names.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { getTyped } from './entity-access.js';
+import { readPackage } from './package-access.js';
 
 export interface ResolvedAction {
   action: ActionDoc;
@@ -16,40 +17,20 @@ export interface ResolvedAction {
 
 /**
  * Finds an action as a caller may see it: in the caller's namespace, through one of the caller's
- * bindings, or in a public package of another namespace. Everything else in another namespace is
- * a 403 (also when missing, so names don't leak); missing in one's own namespace is a 404.
+ * bindings, or in a public package of another namespace. As in OpenWhisk's ActionCollection, an
+ * action in a package is readable exactly when its package is (see readPackage); the default
+ * package of another namespace is always a 403 (also when missing, so names don't leak).
  */
 export async function resolveAction(store: ArtifactStore, ref: EntityRef, identity: Identity): Promise<ResolvedAction> {
-  const owner = ref.namespace === identity.namespace;
-  const denied = () => forbidden(docId(ref));
   if (!ref.pkg) {
-    if (!owner) throw denied();
+    if (ref.namespace !== identity.namespace) throw forbidden(docId(ref));
     return { action: (await getTyped<ActionDoc>(store, docId(ref), 'action')).doc, ref };
   }
-  const pkgRef = { namespace: ref.namespace, name: ref.pkg };
-  const pkg = await store.getEntity(docId(pkgRef));
-  if (!pkg || pkg.doc.entityType !== 'package') {
-    if (!owner) throw denied();
-    throw notFound();
-  }
-  let holder = pkg.doc;
-  let binding: PackageDoc | undefined;
-  if (holder.binding) {
-    if (!owner) throw denied(); // bindings are readable only by their owner
-    binding = holder;
-    const boundRef = holder.binding;
-    const target = await store.getEntity(docId(boundRef));
-    if (!target || target.doc.entityType !== 'package') throw notFound();
-    holder = target.doc;
-    if (holder.namespace !== identity.namespace && !holder.publish) throw forbidden(docId(boundRef));
-  } else if (!owner && !holder.publish) {
-    throw denied();
-  }
+  const { pkg, target } = await readPackage(store, { namespace: ref.namespace, name: ref.pkg }, identity);
+  const holder = target ?? pkg;
   const real = { namespace: holder.namespace, pkg: holder.name, name: ref.name };
+  // Only actions live inside packages, so any document here is one.
   const action = await store.getEntity(docId(real));
-  if (!action || action.doc.entityType !== 'action') {
-    if (!owner && !binding) throw denied();
-    throw notFound();
-  }
-  return { action: action.doc, pkg: holder, binding, ref: real };
+  if (!action || action.doc.entityType !== 'action') throw notFound();
+  return { action: action.doc, pkg: holder, binding: target ? pkg : undefined, ref: real };
 }

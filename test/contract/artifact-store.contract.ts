@@ -131,6 +131,21 @@ export function describeArtifactStore(name: string, harness: StoreHarness) {
         expect(await store.getEntity('ns1/missing')).toBeUndefined();
       });
 
+      it('never lets a reader change a stored document through what it was given', async () => {
+        await store.putEntity('ns1/immutable', action('ns1', 'immutable', 10));
+        const got = (await store.getEntity('ns1/immutable'))!;
+        try {
+          (got.doc as { version: string }).version = '9.9.9';
+          got.doc.annotations.push({ key: 'x', value: 1 });
+        } catch {
+          // a store may hand out frozen documents instead of copies
+        }
+        const again = (await store.getEntity('ns1/immutable'))!;
+        expect(again.doc.version).toBe('0.0.1');
+        expect(again.doc.annotations).toEqual([{ key: 'exec', value: 'nodejs:20' }]);
+        await store.deleteEntity('ns1/immutable', again.rev);
+      });
+
       it('keeps names with spaces and punctuation intact', async () => {
         const id = 'ns1/a b@c.d&e-f';
         await store.putEntity(id, action('ns1', 'a b@c.d&e-f', 500));

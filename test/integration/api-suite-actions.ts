@@ -75,6 +75,51 @@ export function describeActions(s: ApiSession): void {
       expectError(bad, 400, /The specified runtime 'cobol:1' is not supported by this platform\. Valid values are: .*nodejs:20/);
     });
 
+    it('keeps the last of duplicate keys and the init and encryption flags', async () => {
+      const a = await s.createAction('_', s.uniq('dup'), {
+        parameters: [
+          { key: 'a', value: 1 },
+          { key: 'b', value: { deep: [1] }, init: true },
+          { key: 'a', value: 2 },
+          { key: 'c', value: 'x', encryption: 'aes-256' },
+        ],
+      });
+      expect(a.parameters).toEqual([
+        { key: 'b', value: { deep: [1] }, init: true },
+        { key: 'a', value: 2 },
+        { key: 'c', value: 'x', encryption: 'aes-256' },
+      ]);
+    });
+
+    it('answers compact JSON', async () => {
+      const res = await s.call('PUT', `/namespaces/_/actions/${s.uniq('compact')}`, { body: { exec: nodeExec() } });
+      expectOk(res);
+      expect(res.text).toBe(JSON.stringify(res.body));
+    });
+
+    it('refuses code over 48 MB with 413', async () => {
+      const code = 'x'.repeat(48 * 1024 * 1024 + 1);
+      const res = await s.call('PUT', `/namespaces/_/actions/${s.uniq('huge')}`, { body: { exec: { kind: 'nodejs:20', code } } });
+      expectError(res, 413, `exec larger than allowed: ${code.length} > ${48 * 1024 * 1024} bytes.`);
+    });
+
+    it('settles concurrent updates of one action as 200s or 409s, never a lost or failed write', async () => {
+      const name = s.uniq('race');
+      await s.createAction('_', name);
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          s.call('PUT', `/namespaces/_/actions/${name}?overwrite=true`, { body: { parameters: [{ key: 'i', value: i }] } }),
+        ),
+      );
+      const ok = results.filter((r) => r.status === 200);
+      for (const r of results.filter((r) => r.status !== 200)) expectError(r, 409, 'Concurrent modification to resource detected.');
+      expect(ok.length).toBeGreaterThanOrEqual(1);
+      // Every write that answered 200 bumped the version once: none was silently overwritten.
+      const final = expectOk(await s.call('GET', `/namespaces/_/actions/${name}`));
+      expect(final.version).toBe(`0.0.${1 + ok.length}`);
+      expect(ok.map((r) => r.body.version).sort()).toEqual(Array.from({ length: ok.length }, (_, i) => `0.0.${2 + i}`).sort());
+    });
+
     it('computes exec.binary from the code', async () => {
       const a = await s.createAction('_', s.uniq('bin'), { exec: { kind: 'nodejs:20', code: Buffer.from('PK zip bytes!').toString('base64') } });
       expect(a.exec.binary).toBe(true);
@@ -220,6 +265,17 @@ export function describeActions(s: ApiSession): void {
       expect(seq.exec).toEqual({ kind: 'sequence', components: [`/guest/${a}`, `/guest/${a}`] });
       expect(seq.parameters).toEqual([{ key: '_actions', value: [`/guest/${a}`, `/guest/${a}`] }]);
       expect(kv(seq.annotations).exec).toBe('sequence');
+    });
+
+    it('resets parameters when a sequence becomes a code action', async () => {
+      const a = s.uniq('sa');
+      await s.createAction('_', a);
+      const name = s.uniq('seq2code');
+      await s.createAction('_', name, { exec: { kind: 'sequence', components: [`/_/${a}`] } });
+      const up = expectOk(await s.call('PUT', `/namespaces/_/actions/${name}?overwrite=true`, { body: { exec: nodeExec() } }));
+      expect(up.parameters).toEqual([]);
+      expect(up.exec).toEqual({ kind: 'nodejs:20', code: CODE, binary: false });
+      expect(kv(up.annotations).exec).toBe('nodejs:20');
     });
 
     it('refuses missing, self-referencing, empty and unqualified components', async () => {

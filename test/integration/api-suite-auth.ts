@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AdminService, authString } from '../../src/admin/admin-service.js';
 import { http } from '../support/controller-harness.js';
 import { expectError, expectOk, forbiddenText, NOT_FOUND, type ApiSession } from './api-support.js';
 
@@ -43,6 +44,18 @@ export function describeAuthAndMeta(s: ApiSession): void {
         expect(res.status, header).toBe(401);
         expect401(res, BAD_AUTH);
       }
+    });
+
+    it('refuses a blocked subject and a deleted key', async () => {
+      const admin = new AdminService(s.running.store);
+      const key = authString(await admin.createUser('blocky-subject', { namespace: 'blocky' }));
+      expect(expectOk(await s.call('GET', '/namespaces', { auth: key }))).toEqual(['blocky']);
+      await admin.setBlocked('blocky-subject', true);
+      expect401(await s.call('GET', '/namespaces', { auth: key }), BAD_AUTH);
+      await admin.setBlocked('blocky-subject', false);
+      expectOk(await s.call('GET', '/namespaces', { auth: key }));
+      await admin.deleteUser('blocky-subject');
+      expect401(await s.call('GET', '/namespaces', { auth: key }), BAD_AUTH);
     });
 
     it("accepts the other namespace's key for its own namespace", async () => {
@@ -125,6 +138,8 @@ export function describeAuthAndMeta(s: ApiSession): void {
       expect(viaExplicit.namespace).toBe('guest');
       await s.put(`/namespaces/guest/triggers/${name}-t`, {});
       expect(expectOk(await s.call('GET', `/namespaces/_/triggers/${name}-t`)).namespace).toBe('guest');
+      // Path segments are percent-decoded (the npm client encodes the namespace).
+      expect(expectOk(await s.call('GET', `/namespaces/%67uest/actions/${name}?code=false`)).name).toBe(name);
       expect(expectOk(await s.call('DELETE', `/namespaces/_/actions/${name}`)).name).toBe(name);
       expectError(await s.call('GET', `/namespaces/guest/actions/${name}`), 404, NOT_FOUND);
     });

@@ -82,6 +82,31 @@ export function describePackages(s: ApiSession): void {
   });
 
   describe('bindings', () => {
+    it('keeps the binding annotation server-side: set on bindings, kept on update, dropped from packages', async () => {
+      const target = s.uniq('keep');
+      const plain = await s.put(`/namespaces/_/packages/${target}`, { annotations: [{ key: 'binding', value: 'forged' }, { key: 'x', value: 1 }] });
+      expect(plain.annotations).toEqual([{ key: 'x', value: 1 }]);
+      const name = s.uniq('keepb');
+      await s.put(`/namespaces/_/packages/${name}`, { binding: { namespace: '_', name: target }, annotations: [{ key: 'binding', value: 'forged' }] });
+      const up = expectOk(await s.call('PUT', `/namespaces/_/packages/${name}?overwrite=true`, { body: { annotations: [{ key: 'y', value: 2 }] } }));
+      expect(up.binding).toEqual({ namespace: 'guest', name: target });
+      expect(kv(up.annotations)).toEqual({ y: 2, binding: { namespace: 'guest', name: target } });
+      const got = expectOk(await s.call('GET', `/namespaces/_/packages/${name}`));
+      expect(kv(got.annotations)).toEqual({ y: 2, binding: { namespace: 'guest', name: target } });
+    });
+
+    it('answers 404 for a binding whose own target is gone', async () => {
+      const target = s.uniq('gone');
+      await s.put(`/namespaces/_/packages/${target}`, {});
+      await s.createAction('_', `${target}/act`);
+      const name = s.uniq('orphan');
+      await s.put(`/namespaces/_/packages/${name}`, { binding: { namespace: '_', name: target } });
+      expectOk(await s.call('DELETE', `/namespaces/_/packages/${target}?force=true`));
+      expectError(await s.call('GET', `/namespaces/_/packages/${name}`), 404);
+      expectError(await s.call('GET', `/namespaces/_/actions/${name}/act`), 404);
+      expect(expectOk(await s.call('DELETE', `/namespaces/_/packages/${name}`)).name).toBe(name);
+    });
+
     it('binds to an own package: merged parameters, target actions, binding annotation (31)', async () => {
       const target = s.uniq('target');
       await s.put(`/namespaces/_/packages/${target}`, { parameters: [{ key: 'a', value: 1 }, { key: 'b', value: 1 }] });
@@ -170,7 +195,10 @@ export function describePackages(s: ApiSession): void {
 
       // Actions of a public package are readable; of a private one, not.
       expect(expectOk(await s.call('GET', `/namespaces/other/actions/${pub}/shared`)).namespace).toBe(`other/${pub}`);
-      expectError(await s.call('GET', `/namespaces/other/actions/${priv}/hidden`), 403, forbiddenText(`other/${priv}/hidden`));
+      // Entitlement to an action in a package is entitlement to the package, which the 403 names.
+      expectError(await s.call('GET', `/namespaces/other/actions/${priv}/hidden`), 403, forbiddenText(`other/${priv}`));
+      expectError(await s.call('GET', `/namespaces/other/actions/${ghost}/hidden`), 403, forbiddenText(`other/${ghost}`));
+      expectError(await s.call('GET', `/namespaces/other/actions/${pub}/nope`), 404);
       expectError(await s.call('GET', `/namespaces/other/actions/${otherBinding}/shared`), 403);
 
       // Bind from guest and read through the binding.
@@ -196,10 +224,14 @@ export function describePackages(s: ApiSession): void {
       // Listing the actions of another namespace is owner-only, even for a public package.
       expectError(await s.call('GET', `/namespaces/other/actions/${pub}/`), 403);
 
-      // Once unpublished, the binding no longer reaches the actions.
+      // Once unpublished, the binding no longer reaches the package or its actions.
       await s.put(`/namespaces/_/packages/${pub}?overwrite=true`, { publish: false }, s.running.other);
       expectError(await s.call('GET', `/namespaces/_/actions/${mine}/shared`), 403);
       expectError(await s.call('GET', `/namespaces/other/packages/${pub}`), 403);
+      expectError(await s.call('GET', `/namespaces/_/packages/${mine}`), 403, forbiddenText(`guest/${mine}`));
+      expectError(await s.call('GET', `/namespaces/_/actions/${mine}/`), 403, forbiddenText(`guest/${mine}`));
+      // The binding itself can still be deleted by its owner.
+      expect(expectOk(await s.call('DELETE', `/namespaces/_/packages/${mine}`)).name).toBe(mine);
     });
   });
 }

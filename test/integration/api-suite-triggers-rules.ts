@@ -170,6 +170,18 @@ export function describeTriggersAndRules(s: ApiSession): void {
       expectError(await s.call('DELETE', `/namespaces/_/rules/${rule}`), 404, NOT_FOUND);
     });
 
+    it('links every rule when several are created on one trigger at once', async () => {
+      const { trigger, action } = await setup();
+      const rules = Array.from({ length: 6 }, () => s.uniq('crule'));
+      const results = await Promise.all(
+        rules.map((r) => s.call('PUT', `/namespaces/_/rules/${r}`, { body: { trigger: `/_/${trigger}`, action: `/_/${action}` } })),
+      );
+      for (const r of results) expectOk(r);
+      const t = expectOk(await s.call('GET', `/namespaces/_/triggers/${trigger}`));
+      expect(Object.keys(t.rules).sort()).toEqual(rules.map((r) => `guest/${r}`).sort());
+      for (const r of rules) expect(expectOk(await s.call('GET', `/namespaces/_/rules/${r}`)).status).toBe('active');
+    });
+
     it('lists rules without status', async () => {
       const { trigger, action, rule } = await setup();
       await s.put(`/namespaces/_/rules/${rule}`, { trigger: `/_/${trigger}`, action: `/_/${action}` });

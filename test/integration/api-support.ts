@@ -103,7 +103,7 @@ export function bigParameters(bytes: number) {
  * Throttles count in fixed wall-clock minutes (as OpenWhisk does); a burst that must land in one
  * window waits out the last seconds of the current one.
  */
-export async function awayFromMinuteEdge(neededMs = 5_000): Promise<void> {
+export async function awayFromMinuteEdge(neededMs = 2_000): Promise<void> {
   const left = 60_000 - (Date.now() % 60_000);
   if (left < neededMs) await sleep(left + 50);
 }

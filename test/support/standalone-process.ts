@@ -1,11 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+/** The repository root, found upwards from here (this file also runs compiled, from dist/). */
+function findRepo(): string {
+  let dir = fileURLToPath(new URL('.', import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'bin/whiskhub.js'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the whiskhub repository root');
+    dir = up;
+  }
+  return dir;
+}
+
+export const REPO = findRepo();
 export const BIN = join(REPO, 'bin/whiskhub.js');
 
 /** A free loopback port (the kernel picks it; we close and hand it on). */

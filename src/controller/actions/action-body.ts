@@ -23,6 +23,8 @@ function delAnnotations(value: unknown): string[] {
 /** A new action from a PUT body: defaults filled, system annotations added. */
 export function newAction(ref: EntityRef, body: Record<string, unknown>, identity: Identity, bounds: LimitBounds): ActionDoc {
   const exec = parseExec(body.exec, identity.namespace);
+  delAnnotations(body.delAnnotations); // nothing to delete yet, but a malformed field is a 400 on create too
+
   let annotations = parseKeyValues(body.annotations, 'annotations');
   if (getValue(annotations, 'provide-api-key') === undefined) annotations = setValue(annotations, 'provide-api-key', false);
   annotations = setValue(annotations, 'exec', exec.kind);

@@ -32,10 +32,10 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const hub = error instanceof HubError ? error : fromFramework(error, request);
     if (hub) {
-      request.log.info({ kind: hub.kind, status: hub.status, msg: hub.message }, 'request refused');
+      request.log.info({ reqId: request.id, kind: hub.kind, status: hub.status, reason: hub.message }, 'request refused');
       return sendError(reply, request, hub);
     }
-    request.log.error({ err: error }, 'unexpected error');
+    request.log.error({ reqId: request.id, err: error, method: request.method, url: request.url }, 'unexpected error');
     return sendError(reply, request, new HubError(500, 'INTERNAL', 'An unexpected error occurred. Quote the code when reporting it.'));
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, request, new HubError(404, 'NO_ROUTE', Messages.notFound)));

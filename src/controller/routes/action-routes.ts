@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isSequence, type ActionDoc, type PackageDoc } from '../../entities/documents.js';
+import { isSequence, type ActionDoc, type Identity, type PackageDoc } from '../../entities/documents.js';
 import { badRequest, forbidden, Messages, notFound } from '../../entities/errors.js';
 import { docId, validateName, type EntityRef } from '../../entities/names.js';
 import { mergeKeyValues, setValue } from '../../entities/params.js';
@@ -9,6 +9,7 @@ import type { ControllerContext } from '../context.js';
 import { deleteEntity, findTyped, flag, putEntity, requireOwner, resolveNamespace } from '../entity-access.js';
 import { objectBody } from '../http/json-body.js';
 import { parseListQuery } from '../list-query.js';
+import { readPackage } from '../package-access.js';
 import { resolveAction } from '../resolve-action.js';
 import { actionJson, actionSummary } from '../serialize.js';
 import { parseInvokeQuery } from './invoke-query.js';
@@ -32,13 +33,13 @@ export function registerActionRoutes(app: FastifyInstance, ctx: ControllerContex
     return { namespace, ...parseActionPath(namespace, req.params['*']) };
   };
 
-  const list = async (namespace: string, pkg: string | undefined, query: Record<string, unknown>) => {
+  const list = async (namespace: string, pkg: string | undefined, query: Record<string, unknown>, identity: Identity) => {
     const q = parseListQuery(query, 'actions');
     let scope = namespace;
     if (pkg) {
-      const p = await findTyped<PackageDoc>(store, docId({ namespace, name: pkg }), 'package');
-      if (!p) throw notFound();
-      scope = p.doc.binding ? `${p.doc.binding.namespace}/${p.doc.binding.name}` : `${namespace}/${pkg}`;
+      // A binding lists the actions of the package it binds to, while that package is readable.
+      const { pkg: p, target } = await readPackage(store, { namespace, name: pkg }, identity);
+      scope = target ? `${target.namespace}/${target.name}` : `${p.namespace}/${p.name}`;
     }
     const where = { type: 'action' as const, namespace: scope, includePackages: !pkg };
     if (q.count) return { actions: await store.countEntities(where) };
@@ -48,14 +49,14 @@ export function registerActionRoutes(app: FastifyInstance, ctx: ControllerContex
   app.get<{ Params: { ns: string } }>('/namespaces/:ns/actions', async (req) => {
     const namespace = resolveNamespace(req.params.ns, req.identity);
     requireOwner(namespace, req.identity, namespace);
-    return list(namespace, undefined, req.query as Record<string, unknown>);
+    return list(namespace, undefined, req.query as Record<string, unknown>, req.identity);
   });
 
   app.get<{ Params: Params }>('/namespaces/:ns/actions/*', async (req) => {
     const t = target(req);
     if (t.listPackage !== undefined || !t.ref) {
       requireOwner(t.namespace, req.identity, t.namespace);
-      return list(t.namespace, t.listPackage, req.query as Record<string, unknown>);
+      return list(t.namespace, t.listPackage, req.query as Record<string, unknown>, req.identity);
     }
     const resolved = await resolveAction(store, t.ref, req.identity);
     const withCode = (req.query as Record<string, unknown>).code !== 'false';

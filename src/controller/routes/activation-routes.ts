@@ -9,9 +9,10 @@ import { activationJson, activationSummary, statusText } from '../serialize.js';
 
 type Params = { ns: string; id: string };
 
+/** Epoch milliseconds (OpenWhisk reads a JVM Long; past 2^53 no instant is meant either). */
 function epochMs(value: unknown): number | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!/^\d+$/.test(String(value))) {
+  if (!/^\d+$/.test(String(value)) || !Number.isSafeInteger(Number(value))) {
     throw badRequest(`Parameter is not a valid value for epoch seconds: ${String(value)}`, 'BAD_QUERY');
   }
   return Number(value);

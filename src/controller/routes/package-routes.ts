@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ActionDoc, PackageDoc } from '../../entities/documents.js';
-import { badRequest, conflict, forbidden, Messages, methodNotAllowed, notFound } from '../../entities/errors.js';
+import { badRequest, conflict, forbidden, Messages, methodNotAllowed } from '../../entities/errors.js';
 import { docId, validateName, validateNamespace } from '../../entities/names.js';
-import { getValue, mergeKeyValues, parseKeyValues, setValue } from '../../entities/params.js';
+import { getValue, mergeKeyValues, parseKeyValues, setValue, withoutKeys, type KeyValue } from '../../entities/params.js';
 import { bumpPatch, INITIAL_VERSION, validateVersion } from '../../entities/semver.js';
 import type { ArtifactStore } from '../../store/artifact-store.js';
 import { optionalBoolean } from '../actions/action-body.js';
@@ -10,6 +10,7 @@ import type { ControllerContext } from '../context.js';
 import { deleteEntity, findTyped, flag, getTyped, putEntity, resolveNamespace } from '../entity-access.js';
 import { objectBody } from '../http/json-body.js';
 import { parseListQuery } from '../list-query.js';
+import { readPackage, type ReadablePackage } from '../package-access.js';
 import { packageJson, packageSummary } from '../serialize.js';
 
 type Params = { ns: string; name: string };
@@ -36,16 +37,9 @@ async function checkBinding(store: ArtifactStore, raw: unknown, caller: string):
 }
 
 /** A package as GET shows it: with its actions and feeds; a binding shows its target's, params overlaid. */
-async function withContents(store: ArtifactStore, pkg: PackageDoc) {
-  let source = pkg;
-  let parameters = pkg.parameters;
-  if (pkg.binding) {
-    const target = await store.getEntity(docId(pkg.binding));
-    if (target && target.doc.entityType === 'package') {
-      source = target.doc as PackageDoc;
-      parameters = mergeKeyValues(source.parameters, pkg.parameters);
-    }
-  }
+async function withContents(store: ArtifactStore, { pkg, target }: ReadablePackage) {
+  const source = target ?? pkg;
+  const parameters = target ? mergeKeyValues(target.parameters, pkg.parameters) : pkg.parameters;
   const actions = (await store.listEntities({ type: 'action', namespace: `${source.namespace}/${source.name}`, limit: 10_000, skip: 0 })) as ActionDoc[];
   const brief = (a: ActionDoc) => ({ name: a.name, version: a.version, annotations: a.annotations });
   return {
@@ -83,16 +77,7 @@ export function registerPackageRoutes(app: FastifyInstance, ctx: ControllerConte
 
   app.get<{ Params: Params }>('/namespaces/:ns/packages/:name', async (req) => {
     const ref = refOf(req);
-    const own = ref.namespace === req.identity.namespace;
-    const got = await store.getEntity(docId(ref));
-    if (!got) {
-      if (!own) throw forbidden(docId(ref));
-      throw notFound(`The requested resource '${docId(ref)}' does not exist.`);
-    }
-    if (got.doc.entityType !== 'package') throw conflict(Messages.wrongCollection, 'WRONG_COLLECTION');
-    const pkg = got.doc as PackageDoc;
-    if (!own && (!pkg.publish || pkg.binding)) throw forbidden(docId(ref));
-    return withContents(store, pkg);
+    return withContents(store, await readPackage(store, ref, req.identity, `The requested resource '${docId(ref)}' does not exist.`));
   });
 
   app.put<{ Params: Params }>('/namespaces/:ns/packages/:name', async (req) => {
@@ -101,12 +86,11 @@ export function registerPackageRoutes(app: FastifyInstance, ctx: ControllerConte
     if (ref.name === 'default') throw badRequest(Messages.defaultPackageReserved, 'RESERVED_NAME');
     const body = objectBody(req.body);
     const parameters = body.parameters !== undefined ? parseKeyValues(body.parameters, 'parameters') : undefined;
-    let annotations = body.annotations !== undefined ? parseKeyValues(body.annotations, 'annotations') : undefined;
+    const annotations = body.annotations !== undefined ? parseKeyValues(body.annotations, 'annotations') : undefined;
     const publish = optionalBoolean(body.publish, 'publish');
     const version = body.version !== undefined ? validateVersion(body.version) : undefined;
     const wantsBinding = body.binding !== undefined && body.binding !== null && !isEmptyObject(body.binding);
     const binding = wantsBinding ? await checkBinding(store, body.binding, req.identity.namespace) : undefined;
-    if (binding) annotations = setValue(annotations ?? [], 'binding', binding);
 
     const doc = await putEntity<PackageDoc>(
       store,
@@ -120,7 +104,7 @@ export function registerPackageRoutes(app: FastifyInstance, ctx: ControllerConte
         version: version ?? INITIAL_VERSION,
         publish: publish ?? false,
         parameters: parameters ?? [],
-        annotations: annotations ?? [],
+        annotations: withBindingAnnotation(annotations ?? [], binding),
         updated: Date.now(),
         ...(binding ? { binding } : {}),
       }),
@@ -131,7 +115,7 @@ export function registerPackageRoutes(app: FastifyInstance, ctx: ControllerConte
           version: version ?? bumpPatch(old.version),
           publish: publish ?? old.publish,
           parameters: parameters ?? old.parameters,
-          annotations: annotations ?? old.annotations,
+          annotations: withBindingAnnotation(annotations ?? old.annotations, binding ?? old.binding),
           updated: Date.now(),
           ...(binding ? { binding } : {}),
         };
@@ -164,6 +148,16 @@ export function registerPackageRoutes(app: FastifyInstance, ctx: ControllerConte
   app.post('/namespaces/:ns/packages/:name', async () => {
     throw methodNotAllowed();
   });
+}
+
+/**
+ * The `binding` annotation is the server's, as in OpenWhisk: clients that only fetch package lists
+ * read it to tell bindings apart. A caller's own `binding` annotation is dropped, and a binding's
+ * is rewritten on every PUT, so an annotations-only update cannot lose it.
+ */
+function withBindingAnnotation(annotations: KeyValue[], binding: PackageDoc['binding']): KeyValue[] {
+  const rest = withoutKeys(annotations, ['binding']);
+  return binding ? setValue(rest, 'binding', binding) : rest;
 }
 
 function isEmptyObject(v: unknown): boolean {

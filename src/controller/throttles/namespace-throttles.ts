@@ -46,13 +46,15 @@ export class InMemoryThrottles implements NamespaceThrottles {
     this.count(this.fires, identity.namespace, this.limitsFor(identity).firesPerMinute);
   }
 
+  /**
+   * Every check charges one request, refused or not, as OpenWhisk's RateThrottler does: a caller
+   * who keeps retrying stays over the limit, and the 429 shows how many it tried this minute.
+   */
   private count(windows: Map<string, Window>, namespace: string, allowed: number): void {
     const minute = Math.floor(this.now() / 60_000);
     let w = windows.get(namespace);
     if (!w || w.minute !== minute) windows.set(namespace, (w = { minute, count: 0 }));
-    if (w.count >= allowed) {
-      throw throttled(`Too many requests in the last minute (count: ${w.count + 1}, allowed: ${allowed}).`);
-    }
     w.count++;
+    if (w.count > allowed) throw throttled(`Too many requests in the last minute (count: ${w.count}, allowed: ${allowed}).`);
   }
 }

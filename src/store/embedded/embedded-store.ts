@@ -82,16 +82,16 @@ export class EmbeddedArtifactStore implements ArtifactStore {
   }
 
   async listSubjects(): Promise<SubjectDoc[]> {
-    return [...this.subjects.values()].map((r) => clone(r.doc));
+    return [...this.subjects.values()].map((r) => r.doc);
   }
 
   async findSubjectByUuid(uuid: string): Promise<SubjectDoc | undefined> {
-    for (const { doc } of this.subjects.values()) if (doc.namespaces.some((n) => n.uuid === uuid)) return clone(doc);
+    for (const { doc } of this.subjects.values()) if (doc.namespaces.some((n) => n.uuid === uuid)) return doc;
     return undefined;
   }
 
   async findSubjectByNamespace(namespace: string): Promise<SubjectDoc | undefined> {
-    for (const { doc } of this.subjects.values()) if (doc.namespaces.some((n) => n.name === namespace)) return clone(doc);
+    for (const { doc } of this.subjects.values()) if (doc.namespaces.some((n) => n.name === namespace)) return doc;
     return undefined;
   }
 
@@ -114,8 +114,7 @@ export class EmbeddedArtifactStore implements ArtifactStore {
 
   async listEntities(q: EntityQuery): Promise<EntityDoc[]> {
     return this.matchEntities(q)
-      .slice(q.skip, q.skip + q.limit)
-      .map((d) => clone(d));
+      .slice(q.skip, q.skip + q.limit);
   }
 
   async countEntities(q: Omit<EntityQuery, 'limit' | 'skip'>): Promise<number> {
@@ -142,14 +141,13 @@ export class EmbeddedArtifactStore implements ArtifactStore {
   }
 
   async getActivation(namespace: string, activationId: string): Promise<ActivationDoc | undefined> {
-    const doc = this.activations.get(activationDocId(namespace, activationId));
-    return doc && clone(doc);
+    return this.activations.get(activationDocId(namespace, activationId));
   }
 
   async listActivations(q: ActivationQuery): Promise<ActivationDoc[]> {
     const list = this.activationsByNs.get(q.namespace);
     if (!list) return [];
-    return list.newestFirst(q, q.skip, q.limit).map((d) => clone(d));
+    return list.newestFirst(q, q.skip, q.limit);
   }
 
   async countActivations(q: Omit<ActivationQuery, 'limit' | 'skip'>): Promise<number> {
@@ -199,13 +197,13 @@ export class EmbeddedArtifactStore implements ArtifactStore {
   private apply(r: LogRecord): void {
     switch (r.t) {
       case 'subject':
-        if (r.op === 'put') this.subjects.set(r.id, { rev: r.rev, doc: r.doc as SubjectDoc });
+        if (r.op === 'put') this.subjects.set(r.id, { rev: r.rev, doc: deepFreeze(r.doc as SubjectDoc) });
         else this.subjects.delete(r.id);
         return;
       case 'entity': {
         const root = rootNamespace(r.id);
         if (r.op === 'put') {
-          this.entities.set(r.id, { rev: r.rev, doc: r.doc as EntityDoc });
+          this.entities.set(r.id, { rev: r.rev, doc: deepFreeze(r.doc as EntityDoc) });
           let ids = this.entitiesByRoot.get(root);
           if (!ids) this.entitiesByRoot.set(root, (ids = new Set()));
           ids.add(r.id);
@@ -218,14 +216,14 @@ export class EmbeddedArtifactStore implements ArtifactStore {
       case 'doc': {
         let table = this.docs.get(r.c);
         if (!table) this.docs.set(r.c, (table = new Map()));
-        if (r.op === 'put') table.set(r.id, { rev: r.rev, doc: r.doc });
+        if (r.op === 'put') table.set(r.id, { rev: r.rev, doc: deepFreeze(r.doc) });
         else table.delete(r.id);
         return;
       }
       case 'activation': {
         const key = activationDocId(r.doc.namespace, r.doc.activationId);
         if (this.activations.has(key)) return;
-        this.activations.set(key, r.doc);
+        this.activations.set(key, deepFreeze(r.doc));
         let list = this.activationsByNs.get(r.doc.namespace);
         if (!list) this.activationsByNs.set(r.doc.namespace, (list = new SortedActivations()));
         list.insert(r.doc);
@@ -267,12 +265,25 @@ function nextRev(prev: string | undefined): string {
 }
 
 function wrap<T>(id: string, row: Row<T> | undefined): Stored<T> | undefined {
-  return row && { id, rev: row.rev, doc: clone(row.doc) };
+  return row && { id, rev: row.rev, doc: row.doc };
 }
 
-/** Callers get copies: mutating a returned document must never change the stored one. */
+/** Writers hand us their object; we keep a private copy so later changes to theirs can't leak in. */
 function clone<T>(v: T): T {
   return structuredClone(v);
+}
+
+/**
+ * Stored documents are frozen and handed to readers as they are: reads are the hot path (every
+ * authenticated GET), and a frozen object can't be changed behind the store's back (writing to it
+ * throws in our strict-mode modules).
+ */
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const child of Object.values(v)) deepFreeze(child);
+  }
+  return v;
 }
 
 export async function createEmbeddedStore(dir: string): Promise<EmbeddedArtifactStore> {

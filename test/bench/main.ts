@@ -1,0 +1,23 @@
+import { benchApi } from './api-bench.js';
+
+/**
+ * `npm run bench -- [name...]`: runs the named benchmarks (all when none is named) and prints
+ * their figures. Figures are medians over rounds; ratios are against a baseline measured in the
+ * same run.
+ */
+const BENCHES: Record<string, () => Promise<{ name: string; figures: Record<string, number>; met: boolean }>> = {
+  api: () => benchApi({ rounds: Number(process.env.BENCH_ROUNDS ?? 5), seconds: Number(process.env.BENCH_SECONDS ?? 5), connections: 32 }),
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !BENCHES[w]);
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(2);
+}
+for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
+  console.error(`running bench ${name} ...`);
+  const result = await BENCHES[name]();
+  console.log(`\n## bench ${result.name}: goal ${result.met ? 'met' : 'NOT met'}`);
+  for (const [k, v] of Object.entries(result.figures)) console.log(`  ${k}: ${v}`);
+}

@@ -1,0 +1,3 @@
+import { describeApi } from './api-suite.js';
+
+describeApi('embedded');
