@@ -1,5 +1,6 @@
 import type { Identity } from '../entities/documents.js';
 import type { EntityRef } from '../entities/names.js';
+import type { ResolvedAction } from './resolve-action.js';
 
 /**
  * Where the controller hands work to the invocation pipeline and the trigger engine. Until those
@@ -8,6 +9,8 @@ import type { EntityRef } from '../entities/names.js';
 export interface InvokeRequest {
   identity: Identity;
   action: EntityRef;
+  /** The action as the caller may see it, with its package and binding. */
+  resolved: ResolvedAction;
   payload: Record<string, unknown>;
   blocking: boolean;
   resultOnly: boolean;

@@ -7,6 +7,8 @@ import { readPackage } from './package-access.js';
 
 export interface ResolvedAction {
   action: ActionDoc;
+  /** The action document's revision: invokers cache code by it. */
+  rev: string;
   /** The package that holds the code (after following a binding). */
   pkg?: PackageDoc;
   /** The binding the action was reached through, if any. */
@@ -24,7 +26,8 @@ export interface ResolvedAction {
 export async function resolveAction(store: ArtifactStore, ref: EntityRef, identity: Identity): Promise<ResolvedAction> {
   if (!ref.pkg) {
     if (ref.namespace !== identity.namespace) throw forbidden(docId(ref));
-    return { action: (await getTyped<ActionDoc>(store, docId(ref), 'action')).doc, ref };
+    const got = await getTyped<ActionDoc>(store, docId(ref), 'action');
+    return { action: got.doc, rev: got.rev, ref };
   }
   const { pkg, target } = await readPackage(store, { namespace: ref.namespace, name: ref.pkg }, identity);
   const holder = target ?? pkg;
@@ -32,5 +35,5 @@ export async function resolveAction(store: ArtifactStore, ref: EntityRef, identi
   // Only actions live inside packages, so any document here is one.
   const action = await store.getEntity(docId(real));
   if (!action || action.doc.entityType !== 'action') throw notFound();
-  return { action: action.doc, pkg: holder, binding: target ? pkg : undefined, ref: real };
+  return { action: action.doc as ActionDoc, rev: action.rev, pkg: holder, binding: target ? pkg : undefined, ref: real };
 }

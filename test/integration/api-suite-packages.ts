@@ -221,13 +221,20 @@ export function describePackages(s: ApiSession): void {
       expectError(await s.call('DELETE', `/namespaces/other/actions/${pub}/shared`), 403);
       expectError(await s.call('PUT', `/namespaces/other/packages/${pub}?overwrite=true`, { body: {} }), 403, forbiddenText(`other/${pub}`));
       expectError(await s.call('DELETE', `/namespaces/other/packages/${pub}`), 403, forbiddenText(`other/${pub}`));
-      // Listing the actions of another namespace is owner-only, even for a public package.
-      expectError(await s.call('GET', `/namespaces/other/actions/${pub}/`), 403);
+      // A public package's actions list for everyone (READ on the package); the namespace's
+      // whole action collection, and private packages, stay the owner's.
+      expect(expectOk(await s.call('GET', `/namespaces/other/actions/${pub}/`)).map((a: any) => a.name)).toEqual(['shared']);
+      expect(expectOk(await s.call('GET', `/namespaces/other/actions/${pub}/?count=true`))).toEqual({ actions: 1 });
+      expectError(await s.call('GET', `/namespaces/other/actions/${priv}/`), 403, forbiddenText(`other/${priv}`));
+      expectError(await s.call('GET', `/namespaces/other/actions/${otherBinding}/`), 403);
+      expectError(await s.call('GET', `/namespaces/other/actions/${ghost}/`), 403, forbiddenText(`other/${ghost}`));
+      expectError(await s.call('GET', '/namespaces/other/actions'), 403, forbiddenText('other'));
 
       // Once unpublished, the binding no longer reaches the package or its actions.
       await s.put(`/namespaces/_/packages/${pub}?overwrite=true`, { publish: false }, s.running.other);
       expectError(await s.call('GET', `/namespaces/_/actions/${mine}/shared`), 403);
       expectError(await s.call('GET', `/namespaces/other/packages/${pub}`), 403);
+      expectError(await s.call('GET', `/namespaces/other/actions/${pub}/`), 403);
       expectError(await s.call('GET', `/namespaces/_/packages/${mine}`), 403, forbiddenText(`guest/${mine}`));
       expectError(await s.call('GET', `/namespaces/_/actions/${mine}/`), 403, forbiddenText(`guest/${mine}`));
       // The binding itself can still be deleted by its owner.

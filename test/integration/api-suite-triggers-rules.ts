@@ -120,6 +120,12 @@ export function describeTriggersAndRules(s: ApiSession): void {
       const put = (body: unknown) => s.call('PUT', `/namespaces/_/rules/${rule}`, { body });
       expectError(await put({ trigger: `/other/${theirs}`, action: `/_/${action}` }), 403, forbiddenText(`other/${theirs}`));
       expectError(await put({ trigger: `/_/${trigger}`, action: `/other/${theirs}a` }), 403, forbiddenText(`other/${theirs}a`));
+      // A published package's action is readable, so a rule may point at it.
+      const pub = s.uniq('rpub');
+      await s.put(`/namespaces/_/packages/${pub}`, { publish: true }, s.running.other);
+      await s.createAction('_', `${pub}/act`, {}, s.running.other);
+      const created = await s.put(`/namespaces/_/rules/${rule}`, { trigger: `/_/${trigger}`, action: `/other/${pub}/act` });
+      expect(created).toMatchObject({ status: 'active', action: { path: `other/${pub}`, name: 'act' } });
     });
 
     it('toggles status with POST, as wsk sends it (59)', async () => {

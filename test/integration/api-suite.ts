@@ -4,6 +4,7 @@ import { describeActions } from './api-suite-actions.js';
 import { describeActivations } from './api-suite-activations.js';
 import { describeAuthAndMeta } from './api-suite-auth.js';
 import { describeBadInput } from './api-suite-bad-input.js';
+import { describeClientRequests } from './api-suite-clients.js';
 import { describeInvokeAndFire, describeThrottles } from './api-suite-invoke.js';
 import { describePackages } from './api-suite-packages.js';
 import { describeTriggersAndRules } from './api-suite-triggers-rules.js';
@@ -25,6 +26,7 @@ export function describeApi(kind: StoreKind): void {
     describePackages(session);
     describeTriggersAndRules(session);
     describeActivations(session);
+    describeClientRequests(session);
     describeBadInput(session);
     describeInvokeAndFire(session);
     describeThrottles(kind);

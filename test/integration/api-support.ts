@@ -1,5 +1,7 @@
+import nano from 'nano';
 import { expect } from 'vitest';
-import { http, startController, type HttpResult, type RunningController, type StoreKind } from '../support/controller-harness.js';
+import { CouchDbArtifactStore } from '../../src/store/couchdb/couchdb-store.js';
+import { couchUrl, http, startController, type HttpResult, type RunningController, type StoreKind } from '../support/controller-harness.js';
 
 export interface CallOptions {
   /** `uuid:key` to send; `false` sends no Authorization header. Defaults to guest's key. */
@@ -26,8 +28,15 @@ export class ApiSession {
     this.controller = await startController(this.kind, env);
   }
 
+  /** Stops the controller; on CouchDB also drops the store's databases, so runs leave nothing behind. */
   async stop(): Promise<void> {
-    await this.controller?.close();
+    const running = this.controller;
+    if (!running) return;
+    await running.close();
+    if (running.store instanceof CouchDbArtifactStore) {
+      const server = nano(couchUrl());
+      await Promise.all(Object.values(running.store.dbNames).map((db) => server.db.destroy(db)));
+    }
   }
 
   get running(): RunningController {

@@ -55,7 +55,8 @@ export function registerActionRoutes(app: FastifyInstance, ctx: ControllerContex
   app.get<{ Params: Params }>('/namespaces/:ns/actions/*', async (req) => {
     const t = target(req);
     if (t.listPackage !== undefined || !t.ref) {
-      requireOwner(t.namespace, req.identity, t.namespace);
+      // `pkg/` lists one package: allowed to whoever may read the package (OpenWhisk checks READ
+      // on the package, not ownership), so a published package's actions list for everyone.
       return list(t.namespace, t.listPackage, req.query as Record<string, unknown>, req.identity);
     }
     const resolved = await resolveAction(store, t.ref, req.identity);
@@ -126,8 +127,9 @@ export function registerActionRoutes(app: FastifyInstance, ctx: ControllerContex
     const q = parseInvokeQuery(req.query as Record<string, unknown>);
     await ctx.throttles.checkInvoke(req.identity);
     const payload = objectBody(req.body, 'invocation payload');
-    await resolveAction(store, t.ref, req.identity);
+    const resolved = await resolveAction(store, t.ref, req.identity);
     const outcome = await ctx.activations.invoke({
+      resolved,
       identity: req.identity,
       action: t.ref,
       payload,

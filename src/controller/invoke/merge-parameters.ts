@@ -1,0 +1,39 @@
+import type { ActionDoc, PackageDoc } from '../../entities/documents.js';
+import { badRequest } from '../../entities/errors.js';
+import { getValue, mergeKeyValues } from '../../entities/params.js';
+
+export interface MergedArguments {
+  /** What /run receives as `value`. */
+  content: Record<string, unknown>;
+  /** `init: true` parameters, passed to /init as environment instead. */
+  initArgs: Record<string, unknown>;
+}
+
+/**
+ * OpenWhisk's precedence: package < binding < action < request payload. With the `final`
+ * annotation, the payload may not override a parameter that already has a value.
+ */
+export function mergeArguments(
+  action: ActionDoc,
+  pkg: PackageDoc | undefined,
+  binding: PackageDoc | undefined,
+  payload: Record<string, unknown>,
+): MergedArguments {
+  let params = pkg?.parameters ?? [];
+  if (binding) params = mergeKeyValues(params, binding.parameters);
+  params = mergeKeyValues(params, action.parameters);
+  if (getValue(action.annotations, 'final') === true) {
+    const fixed = new Set(params.filter((p) => p.value !== null && p.value !== undefined).map((p) => p.key));
+    if (Object.keys(payload).some((k) => fixed.has(k))) {
+      throw badRequest('Request defines parameters that are not allowed (e.g., reserved properties).', 'FINAL_PARAMETER');
+    }
+  }
+  const content: Record<string, unknown> = {};
+  const initArgs: Record<string, unknown> = {};
+  for (const p of params) (p.init ? initArgs : content)[p.key] = p.value;
+  for (const [k, v] of Object.entries(payload)) {
+    if (k in initArgs) initArgs[k] = v;
+    else content[k] = v;
+  }
+  return { content, initArgs };
+}

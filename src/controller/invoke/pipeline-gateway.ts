@@ -1,0 +1,88 @@
+import type { Config } from '../../config/config.js';
+import { isSequence } from '../../entities/documents.js';
+import { notImplemented, throttled, unavailable } from '../../entities/errors.js';
+import { newActivationId } from '../../entities/ids.js';
+import type { CompletionMessage } from '../../invoker/messages.js';
+import { NoInvokersError, type LoadBalancer } from '../../loadbalancer/load-balancer.js';
+import type { Logger } from '../../logging/logger.js';
+import type { ActivationGateway, FireRequest, InvokeOutcome, InvokeRequest } from '../activation-gateway.js';
+import type { NamespaceThrottles } from '../throttles/namespace-throttles.js';
+import { activationJson } from '../serialize.js';
+import { mergeArguments } from './merge-parameters.js';
+
+/** HTTP status of a finished blocking invoke, by the record's status code (0..3). */
+const STATUS_BY_OUTCOME = [200, 502, 502, 500];
+
+/**
+ * Invocation through the pipeline: merge the arguments, count the namespace's activations in
+ * flight, hand the activation to the load balancer, and for a blocking caller wait for the
+ * completion up to the requested time (then 202 with the id, as OpenWhisk does).
+ */
+export class PipelineGateway implements ActivationGateway {
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly balancer: LoadBalancer,
+    private readonly throttles: NamespaceThrottles,
+    private readonly logger: Logger,
+    private readonly controllerIndex = 0,
+  ) {}
+
+  async invoke(req: InvokeRequest): Promise<InvokeOutcome> {
+    const { action, pkg, binding, ref } = req.resolved;
+    if (isSequence(action.exec)) throw notImplemented('Sequence invocation');
+    const { content, initArgs } = mergeArguments(action, pkg, binding, req.payload);
+    const ns = req.identity.namespace;
+    const allowed = this.throttles.limitsFor(req.identity).concurrentInvocations;
+    const count = this.inFlight.get(ns) ?? 0;
+    if (count >= allowed) throw throttled(`Too many concurrent requests in flight (count: ${count + 1}, allowed: ${allowed}).`);
+
+    const activationId = newActivationId();
+    const path = ref.pkg ? `${ref.namespace}/${ref.pkg}` : ref.namespace;
+    let completion: Promise<CompletionMessage>;
+    try {
+      ({ completion } = await this.balancer.publish(
+        {
+          transactionId: req.transactionId,
+          activationId,
+          action: { path, name: ref.name, version: action.version, rev: req.resolved.rev },
+          ...(binding ? { binding: `${binding.namespace}/${binding.name}` } : {}),
+          user: { subject: req.identity.subject, namespace: ns, authKey: `${req.identity.uuid}:${req.identity.key}` },
+          content,
+          initArgs,
+          blocking: req.blocking,
+          rootControllerIndex: this.controllerIndex,
+          receivedAt: Date.now(),
+        },
+        action.limits.memory,
+      ));
+    } catch (err) {
+      if (err instanceof NoInvokersError) throw unavailable(err.message);
+      throw err;
+    }
+    this.inFlight.set(ns, count + 1);
+    void completion.finally(() => {
+      const n = (this.inFlight.get(ns) ?? 1) - 1;
+      if (n <= 0) this.inFlight.delete(ns);
+      else this.inFlight.set(ns, n);
+    });
+
+    if (!req.blocking) return { status: 202, body: { activationId }, activationId };
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      completion,
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), req.waitMs))),
+    ]);
+    clearTimeout(timer);
+    if (!waited) return { status: 202, body: { activationId }, activationId };
+    const record = waited.activation;
+    const status = STATUS_BY_OUTCOME[record.response.statusCode] ?? 500;
+    return { status, body: req.resultOnly ? record.response.result : activationJson(record), activationId };
+  }
+
+  async fire(_req: FireRequest): Promise<InvokeOutcome> {
+    throw notImplemented('Trigger firing');
+  }
+}
+
