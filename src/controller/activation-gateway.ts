@@ -1,4 +1,4 @@
-import type { Identity } from '../entities/documents.js';
+import type { Identity, TriggerDoc } from '../entities/documents.js';
 import type { EntityRef } from '../entities/names.js';
 import type { ResolvedAction } from './resolve-action.js';
 
@@ -27,6 +27,8 @@ export interface InvokeOutcome {
 export interface FireRequest {
   identity: Identity;
   trigger: EntityRef;
+  /** The trigger as read for this request (its rules map decides the fan-out). */
+  triggerDoc: TriggerDoc;
   payload: Record<string, unknown>;
   headers: Record<string, string>;
   transactionId: string;

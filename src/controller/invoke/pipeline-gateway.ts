@@ -1,4 +1,6 @@
-import type { Config } from '../../config/config.js';
+import type { ArtifactStore } from '../../store/artifact-store.js';
+import { TriggerFirer, type InvokeForRule } from '../../triggers/fire-trigger.js';
+import { resolveAction } from '../resolve-action.js';
 import { isSequence } from '../../entities/documents.js';
 import { notImplemented, throttled, unavailable } from '../../entities/errors.js';
 import { newActivationId } from '../../entities/ids.js';
@@ -20,14 +22,17 @@ const STATUS_BY_OUTCOME = [200, 502, 502, 500];
  */
 export class PipelineGateway implements ActivationGateway {
   private readonly inFlight = new Map<string, number>();
+  private readonly firer: TriggerFirer;
 
   constructor(
-    private readonly config: Config,
+    private readonly store: ArtifactStore,
     private readonly balancer: LoadBalancer,
     private readonly throttles: NamespaceThrottles,
     private readonly logger: Logger,
     private readonly controllerIndex = 0,
-  ) {}
+  ) {
+    this.firer = new TriggerFirer(this.invokeForRule, (doc) => this.store.putActivations([doc]), logger);
+  }
 
   async invoke(req: InvokeRequest): Promise<InvokeOutcome> {
     const { action, pkg, binding, ref } = req.resolved;
@@ -81,8 +86,25 @@ export class PipelineGateway implements ActivationGateway {
     return { status, body: req.resultOnly ? record.response.result : activationJson(record), activationId };
   }
 
-  async fire(_req: FireRequest): Promise<InvokeOutcome> {
-    throw notImplemented('Trigger firing');
+  /** OpenWhisk's firing: 204 when no rule is active, else 202 and an asynchronous fan-out. */
+  async fire(req: FireRequest): Promise<InvokeOutcome> {
+    const started = this.firer.fire({
+      identity: req.identity,
+      trigger: req.triggerDoc,
+      payload: req.payload,
+      headers: req.headers,
+      transactionId: req.transactionId,
+    });
+    if (!started) return { status: 204, body: undefined };
+    return { status: 202, body: { activationId: started.activationId }, activationId: started.activationId };
   }
+
+  /** A rule's invocation takes the path of `POST /actions`: throttle, entitlement, then invoke. */
+  private readonly invokeForRule: InvokeForRule = async (identity, ref, args, transactionId) => {
+    await this.throttles.checkInvoke(identity);
+    const resolved = await resolveAction(this.store, ref, identity);
+    const out = await this.invoke({ identity, action: ref, resolved, payload: args, blocking: false, resultOnly: false, waitMs: 0, transactionId });
+    return { activationId: out.activationId! };
+  };
 }
 

@@ -91,10 +91,10 @@ export function registerTriggerRoutes(app: FastifyInstance, ctx: ControllerConte
     const ref = ownedRef(req);
     await ctx.throttles.checkFire(req.identity);
     const payload = objectBody(req.body, 'trigger payload');
-    await getTyped<TriggerDoc>(store, docId(ref), 'trigger');
+    const trigger = (await getTyped<TriggerDoc>(store, docId(ref), 'trigger')).doc;
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'authorization') headers[k] = v;
-    const outcome = await ctx.activations.fire({ identity: req.identity, trigger: ref, payload, headers, transactionId: req.id });
+    const outcome = await ctx.activations.fire({ identity: req.identity, trigger: ref, triggerDoc: trigger, payload, headers, transactionId: req.id });
     if (outcome.activationId) reply.header('x-openwhisk-activation-id', outcome.activationId);
     return reply.code(outcome.status).send(outcome.body);
   });
