@@ -5,7 +5,7 @@ import type { ActivationGateway } from '../controller/activation-gateway.js';
 import type { ControllerContext } from '../controller/context.js';
 import { NotImplementedGateway } from '../controller/not-implemented-gateway.js';
 import { buildControllerApp } from '../controller/server.js';
-import { InMemoryThrottles } from '../controller/throttles/namespace-throttles.js';
+import { InMemoryThrottles, type NamespaceThrottles } from '../controller/throttles/namespace-throttles.js';
 import type { Logger } from '../logging/logger.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 
@@ -19,15 +19,20 @@ export async function buildController(
   config: Config,
   store: ArtifactStore,
   logger: Logger,
-  options: { gateway?: ActivationGateway; extraRoutes?: (app: FastifyInstance) => void } = {},
+  options: {
+    /** Builds the gateway to the pipeline, given the controller's throttles (they are shared). */
+    gateway?: (throttles: NamespaceThrottles) => ActivationGateway | Promise<ActivationGateway>;
+    extraRoutes?: (app: FastifyInstance) => void;
+  } = {},
 ): Promise<ControllerParts> {
+  const throttles = new InMemoryThrottles(config.throttles);
   const ctx: ControllerContext = {
     config,
     store,
     logger,
     auth: new Authenticator(store, config.authCacheMs),
-    throttles: new InMemoryThrottles(config.throttles),
-    activations: options.gateway ?? new NotImplementedGateway(),
+    throttles,
+    activations: options.gateway ? await options.gateway(throttles) : new NotImplementedGateway(),
   };
   const app = await buildControllerApp(ctx, options.extraRoutes);
   return { ctx, app };

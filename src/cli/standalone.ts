@@ -7,12 +7,17 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { buildController } from './build-controller.js';
+import { openBus, openContainerFactory } from './open-pipeline-parts.js';
 import { openStore } from './open-store.js';
+import { startControllerPipeline, type ControllerPipeline } from './start-pipeline.js';
+import { startInvoker } from './start-invoker.js';
 
 export interface StandaloneHandle {
   apiHost: string;
   guestAuth: string;
   dataDir: string;
+  /** Where actions run: `docker` or `process`. */
+  containers: string;
   store: ArtifactStore;
   close(): Promise<void>;
 }
@@ -37,14 +42,30 @@ function readOrCreateToken(dataDir: string): string {
 export async function startStandalone(config: Config, logger: Logger): Promise<StandaloneHandle> {
   mkdirSync(config.dataDir, { recursive: true });
   const store = await openStore(config, logger);
+  const bus = openBus(config, logger, 'whiskhub-standalone');
+  const stoppers: (() => Promise<void>)[] = [async () => bus.close(), async () => store.close()];
+  const stopAll = async () => {
+    for (const stop of stoppers.splice(0)) await stop().catch((err) => logger.error({ err }, 'error while stopping'));
+  };
   try {
     const admin = new AdminService(store);
     const guest = await admin.ensureNamespace('guest', 'guest', config.guestAuth);
     if (guest.changed) logger.warn('the guest key was replaced by WHISKHUB_GUEST_AUTH');
     const token = readOrCreateToken(config.dataDir);
+    // The invoker and the controller share one process and talk over the in-process bus.
+    // The balancer listens before the invoker starts, so it hears the invoker's first ping.
+    let pipeline: ControllerPipeline | undefined;
     const { app } = await buildController(config, store, logger, {
+      gateway: async (throttles) => (pipeline = await startControllerPipeline(config, store, bus, throttles, logger)).gateway,
       extraRoutes: (a) => registerAdminRoutes(a, admin, token),
     });
+    stoppers.unshift(() => pipeline!.balancer.stop());
+    const factory = await openContainerFactory(config, logger);
+    stoppers.unshift(() => factory.close());
+    const invoker = await startInvoker(config, store, bus, factory, logger);
+    stoppers.unshift(() => invoker.stop());
+    stoppers.unshift(() => app.close());
+    await pipeline!.balancer.waitForInvoker(10_000);
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -54,15 +75,15 @@ export async function startStandalone(config: Config, logger: Logger): Promise<S
       apiHost,
       guestAuth: authString(guest.key),
       dataDir: config.dataDir,
+      containers: factory.name,
       store,
       close: async () => {
-        await app.close();
-        await store.close();
+        await stopAll();
         rmSync(runtimeFile(config.dataDir), { force: true });
       },
     };
   } catch (err) {
-    await store.close();
+    await stopAll();
     throw err;
   }
 }
@@ -74,6 +95,7 @@ export function banner(h: StandaloneHandle): string {
     `  API host:   ${h.apiHost}`,
     `  namespace:  guest`,
     `  data:       ${h.dataDir}`,
+    `  actions run as ${h.containers === 'docker' ? 'Docker containers' : 'local processes'}`,
     '',
     'Point the wsk CLI at it:',
     `  wsk property set --apihost ${h.apiHost} --auth ${h.guestAuth}`,

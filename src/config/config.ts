@@ -29,6 +29,23 @@ export interface Config {
   throttles: Throttles;
   sequenceMaxLength: number;
   limitBounds: LimitBounds;
+  /** What actions see as __OW_API_HOST. */
+  apiHost: string;
+  kafkaBrokers: string[];
+  controllerIndex: number;
+  invoker: {
+    index: number;
+    factory: 'auto' | 'docker' | 'process';
+    dockerHost?: string;
+    dockerNetwork: 'host' | 'bridge';
+    memoryMB: number;
+    prewarm: number;
+    pauseMs: number;
+    idleMs: number;
+    maxInFlight: number;
+    /** How long the balancer waits for a silent invoker before marking it down. */
+    timeoutMs: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -76,10 +93,13 @@ export function loadConfig(env: Env, mode: Mode): Config {
   if (guestAuth !== undefined && !/^[0-9a-fA-F-]{36}:.{64}$/.test(guestAuth)) {
     throw new ConfigError('WHISKHUB_GUEST_AUTH must be `uuid:key` with a 36-character uuid and a 64-character key');
   }
+  const host = raw(env, mode, 'WHISKHUB_HOST') ?? '127.0.0.1';
+  const port = int(env, mode, 'WHISKHUB_PORT');
   const config: Config = {
     mode,
-    host: raw(env, mode, 'WHISKHUB_HOST') ?? '127.0.0.1',
-    port: int(env, mode, 'WHISKHUB_PORT'),
+    host,
+    port,
+    ...pipelineSettings(env, mode, host, port),
     dataDir: resolve(raw(env, mode, 'WHISKHUB_DATA_DIR') ?? '.data/standalone'),
     guestAuth,
     store,
@@ -100,4 +120,25 @@ export function loadConfig(env: Env, mode: Mode): Config {
     },
   };
   return Object.freeze(config);
+}
+
+function pipelineSettings(env: Env, mode: Mode, host: string, port: number) {
+  const apiHost = url(env, mode, 'WHISKHUB_API_HOST') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  return {
+    apiHost,
+    kafkaBrokers: (raw(env, mode, 'WHISKHUB_KAFKA_BROKERS') ?? '').split(',').map((b) => b.trim()).filter(Boolean),
+    controllerIndex: int(env, mode, 'WHISKHUB_CONTROLLER_INDEX'),
+    invoker: {
+      index: int(env, mode, 'WHISKHUB_INVOKER_INDEX'),
+      factory: oneOf<'auto' | 'docker' | 'process'>(env, mode, 'WHISKHUB_CONTAINER_FACTORY'),
+      dockerHost: raw(env, mode, 'WHISKHUB_DOCKER_HOST') ?? env.DOCKER_HOST,
+      dockerNetwork: oneOf<'host' | 'bridge'>(env, mode, 'WHISKHUB_DOCKER_NETWORK'),
+      memoryMB: int(env, mode, 'WHISKHUB_INVOKER_MEMORY_MB', 128),
+      prewarm: int(env, mode, 'WHISKHUB_INVOKER_PREWARM'),
+      pauseMs: int(env, mode, 'WHISKHUB_INVOKER_PAUSE_MS'),
+      idleMs: int(env, mode, 'WHISKHUB_INVOKER_IDLE_MS', 1),
+      maxInFlight: int(env, mode, 'WHISKHUB_INVOKER_MAX_INFLIGHT', 1),
+      timeoutMs: int(env, mode, 'WHISKHUB_INVOKER_TIMEOUT_MS', 1000),
+    },
+  };
 }

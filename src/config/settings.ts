@@ -47,6 +47,37 @@ export const SETTINGS = [
   { env: 'WHISKHUB_LIMIT_ACTION_MAX_MEMORY', kind: 'int', standalone: '512', cluster: '512', doc: 'Largest `limits.memory` (MB) an action may ask for.' },
   { env: 'WHISKHUB_LIMIT_ACTION_MAX_TIMEOUT', kind: 'int', standalone: '300000', cluster: '300000', doc: 'Largest `limits.timeout` (ms) an action may ask for.' },
   { env: 'WHISKHUB_LIMIT_ACTION_MAX_CONCURRENCY', kind: 'int', standalone: '1', cluster: '1', doc: 'Largest `limits.concurrency` (activations per container).' },
+  {
+    env: 'WHISKHUB_API_HOST',
+    kind: 'url',
+    doc: 'The API host actions see as `__OW_API_HOST`. Default: `http://<WHISKHUB_HOST>:<WHISKHUB_PORT>` (127.0.0.1 when listening on all addresses).',
+  },
+  { env: 'WHISKHUB_KAFKA_BROKERS', kind: 'string', cluster: '127.0.0.1:9092', doc: 'Cluster: Kafka bootstrap brokers, comma-separated.' },
+  { env: 'WHISKHUB_CONTROLLER_INDEX', kind: 'int', standalone: '0', cluster: '0', doc: 'Cluster: this controller\'s number; its completions arrive on topic `completed<N>`.' },
+  { env: 'WHISKHUB_INVOKER_INDEX', kind: 'int', standalone: '0', cluster: '0', doc: 'Cluster (`whiskhub invoker`): this invoker\'s number; it consumes topic `invoker<N>`.' },
+  {
+    env: 'WHISKHUB_CONTAINER_FACTORY',
+    kind: 'enum',
+    values: ['auto', 'docker', 'process'],
+    standalone: 'auto',
+    cluster: 'docker',
+    doc: 'Where actions run: `docker`, `process` (local Node processes running the same proxy), or `auto` (Docker when it answers and the runtime image exists, else processes).',
+  },
+  { env: 'WHISKHUB_DOCKER_HOST', kind: 'string', doc: 'Docker engine address (`unix:///run/whiskhub-docker.sock`). Unset: DOCKER_HOST, else the default socket.' },
+  {
+    env: 'WHISKHUB_DOCKER_NETWORK',
+    kind: 'enum',
+    values: ['host', 'bridge'],
+    standalone: 'host',
+    cluster: 'bridge',
+    doc: '`host`: action containers share the host network and listen on 127.0.0.1 on assigned ports; `bridge`: the invoker calls each container on its own address, port 8080.',
+  },
+  { env: 'WHISKHUB_INVOKER_MEMORY_MB', kind: 'int', standalone: '2048', cluster: '4096', doc: 'Memory (MB) an invoker gives its containers; the least recently used idle ones are evicted past it.' },
+  { env: 'WHISKHUB_INVOKER_PREWARM', kind: 'int', standalone: '1', cluster: '2', doc: 'Prewarmed `nodejs:20` containers (256 MB) each invoker keeps ready.' },
+  { env: 'WHISKHUB_INVOKER_PAUSE_MS', kind: 'int', standalone: '500', cluster: '500', doc: 'An idle container is paused after this long.' },
+  { env: 'WHISKHUB_INVOKER_IDLE_MS', kind: 'int', standalone: '600000', cluster: '600000', doc: 'An idle container is destroyed after this long.' },
+  { env: 'WHISKHUB_INVOKER_MAX_INFLIGHT', kind: 'int', standalone: '256', cluster: '256', doc: 'Activations an invoker takes off its topic at once; the rest wait in the queue.' },
+  { env: 'WHISKHUB_INVOKER_TIMEOUT_MS', kind: 'int', standalone: '10000', cluster: '10000', doc: 'An invoker silent (no health ping) this long is marked down and its activations end as whisk internal errors.' },
 ] as const satisfies readonly SettingSpec[];
 
 export type SettingName = (typeof SETTINGS)[number]['env'];

@@ -112,6 +112,8 @@ export class LoadBalancer {
   }
 
   private onPing(ping: HealthPing): void {
+    // A restarted controller's group may replay old pings; only recent ones say an invoker lives.
+    if (Date.now() - ping.at > this.o.invokerTimeoutMs) return;
     const state = this.invokers.get(ping.invoker);
     if (state?.down) this.o.logger.info({ invoker: ping.invoker }, 'invoker is back');
     this.invokers.set(ping.invoker, { index: ping.invoker, lastPing: Date.now(), freeMB: ping.freeMemoryMB, down: false });

@@ -83,7 +83,10 @@ export class PipelineGateway implements ActivationGateway {
     if (!waited) return { status: 202, body: { activationId }, activationId };
     const record = waited.activation;
     const status = STATUS_BY_OUTCOME[record.response.statusCode] ?? 500;
-    return { status, body: req.resultOnly ? record.response.result : activationJson(record), activationId };
+    // An array result is the body in both modes (OpenWhisk does the same; clients rely on it).
+    const result = record.response.result;
+    const body = req.resultOnly || Array.isArray(result) ? result : activationJson(record);
+    return { status, body, activationId };
   }
 
   /** OpenWhisk's firing: 204 when no rule is active, else 202 and an asynchronous fan-out. */

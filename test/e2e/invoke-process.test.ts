@@ -1,0 +1,3 @@
+import { describeInvocation } from './invoke-suite.js';
+
+describeInvocation('process');
