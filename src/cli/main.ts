@@ -5,6 +5,7 @@ import { HubError } from '../entities/errors.js';
 import { createLogger } from '../logging/logger.js';
 import { VERSION } from '../version.js';
 import { registerAdminCommand } from './admin-command.js';
+import { startControllerRole, startInvokerRole } from './cluster-roles.js';
 import { banner, startStandalone } from './standalone.js';
 
 const program = new Command();
@@ -30,6 +31,28 @@ program
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
   });
+
+for (const [name, description, start] of [
+  ['controller', 'run a controller: the REST API and the load balancer (cluster: Kafka and CouchDB)', startControllerRole],
+  ['invoker', 'run an invoker: consume invoker<N> and run activations in containers (cluster)', startInvokerRole],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .action(async () => {
+      const config = loadConfig(process.env, 'cluster');
+      const logger = createLogger(config.logLevel, name);
+      const role = await start(config, logger);
+      logger.info(`${role.describe} started`);
+      const stop = async (signal: string) => {
+        logger.info({ signal }, 'stopping');
+        await role.stop();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+}
 
 program
   .command('settings')

@@ -1,0 +1,64 @@
+import type { Config } from '../config/config.js';
+import type { Logger } from '../logging/logger.js';
+import { buildController } from './build-controller.js';
+import { openBus, openContainerFactory } from './open-pipeline-parts.js';
+import { openStore } from './open-store.js';
+import { startControllerPipeline, type ControllerPipeline } from './start-pipeline.js';
+import { startInvoker } from './start-invoker.js';
+
+export interface RunningRole {
+  describe: string;
+  stop(): Promise<void>;
+}
+
+/** Stops what was started, newest first, logging (not throwing) what fails. */
+function stopper(logger: Logger) {
+  const steps: (() => Promise<void>)[] = [];
+  return {
+    add: (step: () => Promise<void>) => steps.unshift(step),
+    run: async () => {
+      for (const step of steps.splice(0)) await step().catch((err) => logger.error({ err }, 'error while stopping'));
+    },
+  };
+}
+
+/** `whiskhub controller`: the REST API and the load balancer, over Kafka and the store. */
+export async function startControllerRole(config: Config, logger: Logger): Promise<RunningRole> {
+  const stops = stopper(logger);
+  try {
+    const store = await openStore(config, logger);
+    stops.add(() => store.close());
+    const bus = openBus(config, logger, `whiskhub-controller${config.controllerIndex}`);
+    stops.add(() => bus.close());
+    let pipeline: ControllerPipeline | undefined;
+    const { app } = await buildController(config, store, logger, {
+      gateway: async (throttles) => (pipeline = await startControllerPipeline(config, store, bus, throttles, logger)).gateway,
+    });
+    stops.add(() => pipeline!.balancer.stop());
+    await app.listen({ host: config.host, port: config.port });
+    stops.add(() => app.close());
+    return { describe: `controller${config.controllerIndex} on ${config.host}:${config.port}`, stop: stops.run };
+  } catch (err) {
+    await stops.run();
+    throw err;
+  }
+}
+
+/** `whiskhub invoker`: consumes its topic and runs activations in containers. */
+export async function startInvokerRole(config: Config, logger: Logger): Promise<RunningRole> {
+  const stops = stopper(logger);
+  try {
+    const store = await openStore(config, logger);
+    stops.add(() => store.close());
+    const bus = openBus(config, logger, `whiskhub-invoker${config.invoker.index}`);
+    stops.add(() => bus.close());
+    const factory = await openContainerFactory(config, logger);
+    stops.add(() => factory.close());
+    const invoker = await startInvoker(config, store, bus, factory, logger);
+    stops.add(() => invoker.stop());
+    return { describe: `invoker${config.invoker.index} (${factory.name} containers)`, stop: stops.run };
+  } catch (err) {
+    await stops.run();
+    throw err;
+  }
+}
