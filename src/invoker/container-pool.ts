@@ -131,7 +131,8 @@ export class ContainerPool {
     }
     if (!need.image) {
       for (const e of this.entries) {
-        if (!e.destroyed && !e.actionKey && e.kind === need.kind && e.memoryMB === need.memoryMB) {
+        // A stem cell still being created (no container yet, active 1) is not ready to claim.
+        if (!e.destroyed && !e.actionKey && e.container && e.active === 0 && e.kind === need.kind && e.memoryMB === need.memoryMB) {
           e.actionKey = need.actionKey;
           e.concurrency = need.concurrency;
           void this.fillStemCells();
