@@ -10,7 +10,7 @@ module.exports = {
       severity: 'error',
       comment: 'Components depend on seam interfaces; only src/cli/ picks implementations.',
       from: { path: '^(src/(controller|admin|entities|invoker|loadbalancer|triggers)|feeds)/' },
-      to: { path: '^src/(store|messaging|containers)/[^/]+/' },
+      to: { path: '^src/(store|messaging|containers)/[^/]+/|^src/triggers/(embedded|bullmq)/' },
     },
     {
       name: 'entities-are-leaves',

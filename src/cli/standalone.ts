@@ -6,6 +6,8 @@ import { AdminService, authString } from '../admin/admin-service.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import { TriggerEngine } from '../controller/invoke/trigger-engine.js';
+import { EmbeddedFireQueue } from '../triggers/embedded/embedded-fire-queue.js';
 import { buildController } from './build-controller.js';
 import { openBus, openContainerFactory } from './open-pipeline-parts.js';
 import { openStore } from './open-store.js';
@@ -55,17 +57,21 @@ export async function startStandalone(config: Config, logger: Logger): Promise<S
     // The invoker and the controller share one process and talk over the in-process bus.
     // The balancer listens before the invoker starts, so it hears the invoker's first ping.
     let pipeline: ControllerPipeline | undefined;
-    const { app } = await buildController(config, store, logger, {
+    const { app, ctx } = await buildController(config, store, logger, {
       gateway: async (throttles) => (pipeline = await startControllerPipeline(config, store, bus, throttles, logger)).gateway,
       extraRoutes: (a) => registerAdminRoutes(a, admin, token),
     });
     stoppers.unshift(() => pipeline!.balancer.stop());
+    // Fires are kept in the embedded store until fanned out, so a crash loses none.
+    const triggers = new TriggerEngine(store, new EmbeddedFireQueue(store, logger), pipeline!.gateway, ctx.throttles, config, logger);
+    stoppers.unshift(() => triggers.stop());
     const factory = await openContainerFactory(config, logger);
     stoppers.unshift(() => factory.close());
     const invoker = await startInvoker(config, store, bus, factory, logger);
     stoppers.unshift(() => invoker.stop());
     stoppers.unshift(() => app.close());
     await pipeline!.balancer.waitForInvoker(10_000);
+    await triggers.start();
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

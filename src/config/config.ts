@@ -32,7 +32,17 @@ export interface Config {
   /** What actions see as __OW_API_HOST. */
   apiHost: string;
   kafkaBrokers: string[];
+  /** Prefix of Kafka topic and group names ('' for none). */
+  kafkaPrefix: string;
   controllerIndex: number;
+  redisUrl?: string;
+  fires: {
+    idempotencyWindowMs: number;
+    maxAttempts: number;
+    maxAttemptsNonRetryable: number;
+    baseDelayMs: number;
+    maxDelayMs: number;
+  };
   invoker: {
     index: number;
     factory: 'auto' | 'docker' | 'process';
@@ -127,7 +137,16 @@ function pipelineSettings(env: Env, mode: Mode, host: string, port: number) {
   return {
     apiHost,
     kafkaBrokers: (raw(env, mode, 'WHISKHUB_KAFKA_BROKERS') ?? '').split(',').map((b) => b.trim()).filter(Boolean),
+    kafkaPrefix: kafkaPrefix(raw(env, mode, 'WHISKHUB_KAFKA_PREFIX') ?? ''),
     controllerIndex: int(env, mode, 'WHISKHUB_CONTROLLER_INDEX'),
+    redisUrl: url(env, mode, 'WHISKHUB_REDIS_URL'),
+    fires: {
+      idempotencyWindowMs: int(env, mode, 'WHISKHUB_FIRE_IDEMPOTENCY_WINDOW_S') * 1000,
+      maxAttempts: int(env, mode, 'WHISKHUB_FIRE_MAX_ATTEMPTS', 1),
+      maxAttemptsNonRetryable: int(env, mode, 'WHISKHUB_FIRE_MAX_ATTEMPTS_NONRETRYABLE', 1),
+      baseDelayMs: int(env, mode, 'WHISKHUB_FIRE_RETRY_BASE_MS', 1),
+      maxDelayMs: int(env, mode, 'WHISKHUB_FIRE_RETRY_MAX_MS', 1),
+    },
     invoker: {
       index: int(env, mode, 'WHISKHUB_INVOKER_INDEX'),
       factory: oneOf<'auto' | 'docker' | 'process'>(env, mode, 'WHISKHUB_CONTAINER_FACTORY'),
@@ -141,4 +160,10 @@ function pipelineSettings(env: Env, mode: Mode, host: string, port: number) {
       timeoutMs: int(env, mode, 'WHISKHUB_INVOKER_TIMEOUT_MS', 1000),
     },
   };
+}
+
+/** Kafka topic names allow [a-zA-Z0-9._-], up to 249 characters. */
+function kafkaPrefix(v: string): string {
+  if (!/^[a-zA-Z0-9._-]{0,100}$/.test(v)) throw new ConfigError(`WHISKHUB_KAFKA_PREFIX may hold only letters, digits, '.', '_' and '-' (got '${v}')`);
+  return v;
 }

@@ -53,6 +53,11 @@ export const SETTINGS = [
     doc: 'The API host actions see as `__OW_API_HOST`. Default: `http://<WHISKHUB_HOST>:<WHISKHUB_PORT>` (127.0.0.1 when listening on all addresses).',
   },
   { env: 'WHISKHUB_KAFKA_BROKERS', kind: 'string', cluster: '127.0.0.1:9092', doc: 'Cluster: Kafka bootstrap brokers, comma-separated.' },
+  {
+    env: 'WHISKHUB_KAFKA_PREFIX',
+    kind: 'string',
+    doc: 'Cluster: prefix of every Kafka topic and consumer group whiskhub uses (`<prefix>health`, `<prefix>invoker0`, …), so several clusters can share one Kafka. Also labels the invokers\' containers. Default: none.',
+  },
   { env: 'WHISKHUB_CONTROLLER_INDEX', kind: 'int', standalone: '0', cluster: '0', doc: 'Cluster: this controller\'s number; its completions arrive on topic `completed<N>`.' },
   { env: 'WHISKHUB_INVOKER_INDEX', kind: 'int', standalone: '0', cluster: '0', doc: 'Cluster (`whiskhub invoker`): this invoker\'s number; it consumes topic `invoker<N>`.' },
   {
@@ -78,6 +83,18 @@ export const SETTINGS = [
   { env: 'WHISKHUB_INVOKER_IDLE_MS', kind: 'int', standalone: '600000', cluster: '600000', doc: 'An idle container is destroyed after this long.' },
   { env: 'WHISKHUB_INVOKER_MAX_INFLIGHT', kind: 'int', standalone: '256', cluster: '256', doc: 'Activations an invoker takes off its topic at once; the rest wait in the queue.' },
   { env: 'WHISKHUB_INVOKER_TIMEOUT_MS', kind: 'int', standalone: '10000', cluster: '10000', doc: 'An invoker silent (no health ping) this long is marked down and its activations end as whisk internal errors.' },
+  { env: 'WHISKHUB_REDIS_URL', kind: 'url', cluster: 'redis://127.0.0.1:6379', doc: 'Cluster: Redis, for the durable fire queue (BullMQ).' },
+  {
+    env: 'WHISKHUB_FIRE_IDEMPOTENCY_WINDOW_S',
+    kind: 'int',
+    standalone: '86400',
+    cluster: '86400',
+    doc: 'How long a fire\'s `X-Idempotency-Key` is remembered: a repeat within it returns the first fire\'s activation id and fires nothing.',
+  },
+  { env: 'WHISKHUB_FIRE_MAX_ATTEMPTS', kind: 'int', standalone: '8', cluster: '8', doc: 'Attempts of a rule invocation that is throttled or meets a system error before it is dead-lettered.' },
+  { env: 'WHISKHUB_FIRE_MAX_ATTEMPTS_NONRETRYABLE', kind: 'int', standalone: '3', cluster: '3', doc: 'Attempts of a rule invocation refused for good (missing action, forbidden) before it is dead-lettered.' },
+  { env: 'WHISKHUB_FIRE_RETRY_BASE_MS', kind: 'int', standalone: '250', cluster: '1000', doc: 'First retry delay of a failed rule invocation; doubles per attempt.' },
+  { env: 'WHISKHUB_FIRE_RETRY_MAX_MS', kind: 'int', standalone: '30000', cluster: '60000', doc: 'Longest delay between two attempts of a rule invocation.' },
 ] as const satisfies readonly SettingSpec[];
 
 export type SettingName = (typeof SETTINGS)[number]['env'];

@@ -16,6 +16,8 @@ export interface InvokeRequest {
   resultOnly: boolean;
   waitMs: number;
   transactionId: string;
+  /** At most one activation per key: a repeat answers with the first activation's id. */
+  idempotencyKey?: string;
 }
 
 export interface InvokeOutcome {
@@ -32,6 +34,8 @@ export interface FireRequest {
   payload: Record<string, unknown>;
   headers: Record<string, string>;
   transactionId: string;
+  /** The caller's `X-Idempotency-Key`, if any. */
+  idempotencyKey?: string;
 }
 
 export interface ActivationGateway {

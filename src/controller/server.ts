@@ -7,6 +7,8 @@ import { installJsonParser } from './http/json-body.js';
 import { requestId } from './http/request-id.js';
 import { registerActionRoutes } from './routes/action-routes.js';
 import { registerActivationRoutes } from './routes/activation-routes.js';
+import { registerDeadLetterRoutes } from './routes/deadletter-routes.js';
+import { registerTraceRoute } from './routes/trace-route.js';
 import { registerMetaRoutes } from './routes/meta-routes.js';
 import { registerNamespaceRoutes } from './routes/namespace-routes.js';
 import { registerPackageRoutes } from './routes/package-routes.js';
@@ -59,6 +61,8 @@ export async function buildControllerApp(ctx: ControllerContext, extra?: (app: F
       registerTriggerRoutes(api, ctx);
       registerRuleRoutes(api, ctx);
       registerActivationRoutes(api, ctx);
+      registerTraceRoute(api, ctx);
+      registerDeadLetterRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );

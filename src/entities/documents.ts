@@ -49,6 +49,8 @@ export interface ActionDoc extends EntityBase {
 export interface RuleLink {
   action: { path: string; name: string };
   status: 'active' | 'inactive';
+  /** The rule's `filter` annotation, copied here so a fire needs no rule reads. */
+  filter?: Record<string, unknown>;
 }
 
 export interface TriggerDoc extends EntityBase {

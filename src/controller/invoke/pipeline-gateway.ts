@@ -1,16 +1,17 @@
 import type { ArtifactStore } from '../../store/artifact-store.js';
-import { TriggerFirer, type InvokeForRule } from '../../triggers/fire-trigger.js';
-import { resolveAction } from '../resolve-action.js';
-import { isSequence } from '../../entities/documents.js';
+import { InvocationKeys } from './invocation-keys.js';
+import { isSequence, type Identity } from '../../entities/documents.js';
 import { notImplemented, throttled, unavailable } from '../../entities/errors.js';
 import { newActivationId } from '../../entities/ids.js';
 import type { CompletionMessage } from '../../invoker/messages.js';
 import { NoInvokersError, type LoadBalancer } from '../../loadbalancer/load-balancer.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ActivationGateway, FireRequest, InvokeOutcome, InvokeRequest } from '../activation-gateway.js';
+import { SequenceRunner } from '../sequences/sequence-runner.js';
 import type { NamespaceThrottles } from '../throttles/namespace-throttles.js';
 import { activationJson } from '../serialize.js';
 import { mergeArguments } from './merge-parameters.js';
+import type { ActivationStart, StartedActivation } from './start-activation.js';
 
 /** HTTP status of a finished blocking invoke, by the record's status code (0..3). */
 const STATUS_BY_OUTCOME = [200, 502, 502, 500];
@@ -22,7 +23,10 @@ const STATUS_BY_OUTCOME = [200, 502, 502, 500];
  */
 export class PipelineGateway implements ActivationGateway {
   private readonly inFlight = new Map<string, number>();
-  private readonly firer: TriggerFirer;
+  private readonly sequences: SequenceRunner;
+  private readonly keys: InvocationKeys;
+  /** Fires go to the trigger engine (it needs this gateway, hence attached after construction). */
+  private fireHandler?: (req: FireRequest) => Promise<InvokeOutcome>;
 
   constructor(
     private readonly store: ArtifactStore,
@@ -30,20 +34,36 @@ export class PipelineGateway implements ActivationGateway {
     private readonly throttles: NamespaceThrottles,
     private readonly logger: Logger,
     private readonly controllerIndex = 0,
+    /** Atomic actions one sequence may run (OpenWhisk's default 50; WHISKHUB_LIMIT_SEQUENCE_LENGTH). */
+    sequenceMaxLength = 50,
   ) {
-    this.firer = new TriggerFirer(this.invokeForRule, (doc) => this.store.putActivations([doc]), logger);
+    this.sequences = new SequenceRunner({
+      store,
+      logger,
+      startActivation: (start) => this.startComponent(start),
+      checkConcurrency: (identity) => this.checkConcurrency(identity),
+      maxLength: sequenceMaxLength,
+    });
+    this.keys = new InvocationKeys(store);
+  }
+
+  handleFires(handler: (req: FireRequest) => Promise<InvokeOutcome>): void {
+    this.fireHandler = handler;
   }
 
   async invoke(req: InvokeRequest): Promise<InvokeOutcome> {
     const { action, pkg, binding, ref } = req.resolved;
-    if (isSequence(action.exec)) throw notImplemented('Sequence invocation');
+    // Sequences run in the controller (src/controller/sequences/), components via startComponent.
+    if (isSequence(action.exec)) return this.sequences.invoke(req);
     const { content, initArgs } = mergeArguments(action, pkg, binding, req.payload);
     const ns = req.identity.namespace;
     const allowed = this.throttles.limitsFor(req.identity).concurrentInvocations;
     const count = this.inFlight.get(ns) ?? 0;
     if (count >= allowed) throw throttled(`Too many concurrent requests in flight (count: ${count + 1}, allowed: ${allowed}).`);
 
-    const activationId = newActivationId();
+    const claimed = req.idempotencyKey ? await this.keys.claim(req.idempotencyKey) : undefined;
+    if (claimed && !claimed.publish) return { status: 202, body: { activationId: claimed.activationId }, activationId: claimed.activationId };
+    const activationId = claimed?.activationId ?? newActivationId();
     const path = ref.pkg ? `${ref.namespace}/${ref.pkg}` : ref.namespace;
     let completion: Promise<CompletionMessage>;
     try {
@@ -66,6 +86,7 @@ export class PipelineGateway implements ActivationGateway {
       if (err instanceof NoInvokersError) throw unavailable(err.message);
       throw err;
     }
+    if (claimed) await this.keys.published(req.idempotencyKey!, activationId, claimed.rev);
     this.inFlight.set(ns, count + 1);
     void completion.finally(() => {
       const n = (this.inFlight.get(ns) ?? 1) - 1;
@@ -89,25 +110,59 @@ export class PipelineGateway implements ActivationGateway {
     return { status, body, activationId };
   }
 
-  /** OpenWhisk's firing: 204 when no rule is active, else 202 and an asynchronous fan-out. */
   async fire(req: FireRequest): Promise<InvokeOutcome> {
-    const started = this.firer.fire({
-      identity: req.identity,
-      trigger: req.triggerDoc,
-      payload: req.payload,
-      headers: req.headers,
-      transactionId: req.transactionId,
-    });
-    if (!started) return { status: 204, body: undefined };
-    return { status: 202, body: { activationId: started.activationId }, activationId: started.activationId };
+    if (!this.fireHandler) throw notImplemented('Trigger firing');
+    return this.fireHandler(req);
   }
 
-  /** A rule's invocation takes the path of `POST /actions`: throttle, entitlement, then invoke. */
-  private readonly invokeForRule: InvokeForRule = async (identity, ref, args, transactionId) => {
-    await this.throttles.checkInvoke(identity);
-    const resolved = await resolveAction(this.store, ref, identity);
-    const out = await this.invoke({ identity, action: ref, resolved, payload: args, blocking: false, resultOnly: false, waitMs: 0, transactionId });
-    return { activationId: out.activationId! };
-  };
-}
+  /** 429 when the namespace already has its allowance of activations in flight. */
+  private checkConcurrency(identity: Identity): void {
+    const allowed = this.throttles.limitsFor(identity).concurrentInvocations;
+    const count = this.inFlight.get(identity.namespace) ?? 0;
+    if (count >= allowed) throw throttled(`Too many concurrent requests in flight (count: ${count + 1}, allowed: ${allowed}).`);
+  }
 
+  /**
+   * A sequence component: published like any invoke, with the sequence as its `cause`, counted in
+   * flight but never refused (OpenWhisk throttles a sequence once, as a whole), and free to
+   * override final parameters (its input is the previous result, not a caller's payload).
+   */
+  private async startComponent(s: ActivationStart): Promise<StartedActivation> {
+    const { action, pkg, binding, ref } = s.resolved;
+    const list = Array.isArray(s.payload);
+    const merged = mergeArguments(action, pkg, binding, list ? {} : (s.payload as Record<string, unknown>), false);
+    // An array result handed on is the next component's whole input (no parameters merge into it).
+    const content = list ? (s.payload as unknown as Record<string, unknown>) : merged.content;
+    const ns = s.identity.namespace;
+    const activationId = newActivationId();
+    let completion: Promise<CompletionMessage>;
+    try {
+      ({ completion } = await this.balancer.publish(
+        {
+          transactionId: s.transactionId,
+          activationId,
+          action: { path: ref.pkg ? `${ref.namespace}/${ref.pkg}` : ref.namespace, name: ref.name, version: action.version, rev: s.resolved.rev },
+          ...(binding ? { binding: `${binding.namespace}/${binding.name}` } : {}),
+          user: { subject: s.identity.subject, namespace: ns, authKey: `${s.identity.uuid}:${s.identity.key}` },
+          content,
+          initArgs: merged.initArgs,
+          blocking: s.blocking,
+          rootControllerIndex: this.controllerIndex,
+          receivedAt: Date.now(),
+          ...(s.cause ? { cause: s.cause } : {}),
+        },
+        action.limits.memory,
+      ));
+    } catch (err) {
+      if (err instanceof NoInvokersError) throw unavailable(err.message);
+      throw err;
+    }
+    this.inFlight.set(ns, (this.inFlight.get(ns) ?? 0) + 1);
+    void completion.finally(() => {
+      const n = (this.inFlight.get(ns) ?? 1) - 1;
+      if (n <= 0) this.inFlight.delete(ns);
+      else this.inFlight.set(ns, n);
+    });
+    return { activationId, completion: completion.then((c) => c.activation) };
+  }
+}

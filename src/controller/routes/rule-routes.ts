@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Identity, RuleDoc } from '../../entities/documents.js';
+import type { Identity, RuleDoc, RuleLink } from '../../entities/documents.js';
 import { badRequest, conflict, HubError, Messages, notFound } from '../../entities/errors.js';
 import { docId, parseQualifiedName, validateName, type EntityRef } from '../../entities/names.js';
-import { parseKeyValues } from '../../entities/params.js';
+import { getValue, parseKeyValues, type KeyValue } from '../../entities/params.js';
+import { FilterError, validateFilter } from '../../triggers/rule-filter.js';
 import { bumpPatch, INITIAL_VERSION, validateVersion } from '../../entities/semver.js';
 import { StoreConflictError, type ArtifactStore } from '../../store/artifact-store.js';
 import { optionalBoolean } from '../actions/action-body.js';
@@ -44,7 +45,23 @@ async function checkEnds(store: ArtifactStore, identity: Identity, trigger: Enti
   }
 }
 
-const link = (rule: RuleDoc, status: 'active' | 'inactive') => ({ action: rule.action, status });
+/** The trigger's entry for a rule: its action, status and (beyond OpenWhisk) its filter. */
+const link = (rule: RuleDoc, status: 'active' | 'inactive'): RuleLink => {
+  const filter = getValue(rule.annotations, 'filter') as Record<string, unknown> | undefined;
+  return { action: rule.action, status, ...(filter !== undefined ? { filter } : {}) };
+};
+
+/** A `filter` annotation must be a valid pattern: a bad one is a 400, never a silent no-match. */
+function checkFilter(annotations: KeyValue[] | undefined): void {
+  const filter = getValue(annotations, 'filter');
+  if (filter === undefined) return;
+  try {
+    validateFilter(filter);
+  } catch (err) {
+    if (err instanceof FilterError) throw badRequest(`Invalid rule filter: ${err.message}.`, 'BAD_FILTER');
+    throw err;
+  }
+}
 
 export function registerRuleRoutes(app: FastifyInstance, ctx: ControllerContext): void {
   const { store } = ctx;
@@ -75,6 +92,7 @@ export function registerRuleRoutes(app: FastifyInstance, ctx: ControllerContext)
     const body = objectBody(req.body);
     const overwrite = flag((req.query as Record<string, unknown>).overwrite);
     const annotations = body.annotations !== undefined ? parseKeyValues(body.annotations, 'annotations') : undefined;
+    checkFilter(annotations);
     const publish = optionalBoolean(body.publish, 'publish');
     const version = body.version !== undefined ? validateVersion(body.version) : undefined;
     const existing = await findTyped<RuleDoc>(store, docId(ref), 'rule');

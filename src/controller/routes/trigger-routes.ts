@@ -94,7 +94,19 @@ export function registerTriggerRoutes(app: FastifyInstance, ctx: ControllerConte
     const trigger = (await getTyped<TriggerDoc>(store, docId(ref), 'trigger')).doc;
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'authorization') headers[k] = v;
-    const outcome = await ctx.activations.fire({ identity: req.identity, trigger: ref, triggerDoc: trigger, payload, headers, transactionId: req.id });
+    const key = req.headers['x-idempotency-key'];
+    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 256)) {
+      throw badRequest('X-Idempotency-Key must be 1 to 256 characters.', 'BAD_IDEMPOTENCY_KEY');
+    }
+    const outcome = await ctx.activations.fire({
+      identity: req.identity,
+      trigger: ref,
+      triggerDoc: trigger,
+      payload,
+      headers,
+      transactionId: req.id,
+      idempotencyKey: key,
+    });
     if (outcome.activationId) reply.header('x-openwhisk-activation-id', outcome.activationId);
     return reply.code(outcome.status).send(outcome.body);
   });

@@ -1,0 +1,95 @@
+import type { Config } from '../../config/config.js';
+import type { Identity } from '../../entities/documents.js';
+import type { Logger } from '../../logging/logger.js';
+import type { ArtifactStore } from '../../store/artifact-store.js';
+import { DeadLetters } from '../../triggers/dead-letters.js';
+import { FanOut, type InvokeOnce } from '../../triggers/fan-out.js';
+import type { FireQueue } from '../../triggers/fire-queue.js';
+import { FireService } from '../../triggers/fire-service.js';
+import type { FireRequest, InvokeOutcome } from '../activation-gateway.js';
+import { resolveAction } from '../resolve-action.js';
+import type { NamespaceThrottles } from '../throttles/namespace-throttles.js';
+import { InvocationKeys } from './invocation-keys.js';
+import type { PipelineGateway } from './pipeline-gateway.js';
+
+/**
+ * The trigger engine: fires are made durable in the FireQueue before the 202, then fanned out by
+ * this controller's queue worker. Each rule's invocation takes the path of `POST /actions`
+ * (throttle, entitlement, invoke) with an idempotency key, so a redelivered fire never runs an
+ * action twice.
+ */
+export class TriggerEngine {
+  private readonly service: FireService;
+  private readonly fanOut: FanOut;
+  readonly deadLetters: DeadLetters;
+
+  constructor(
+    private readonly store: ArtifactStore,
+    private readonly queue: FireQueue,
+    private readonly gateway: PipelineGateway,
+    private readonly throttles: NamespaceThrottles,
+    config: Config,
+    logger: Logger,
+  ) {
+    this.service = new FireService(queue, store, config.fires.idempotencyWindowMs);
+    this.deadLetters = new DeadLetters(store);
+    const keys = new InvocationKeys(store);
+    this.fanOut = new FanOut(
+      this.invokeOnce,
+      (namespace) => this.identityOf(namespace),
+      this.deadLetters,
+      (doc) => store.putActivations([doc]),
+      (k) => keys.forget(k),
+      config.fires,
+      logger,
+    );
+    gateway.handleFires((req) => this.fire(req));
+  }
+
+  async start(): Promise<void> {
+    await this.queue.start((job) => this.fanOut.step(job));
+  }
+
+  async stop(): Promise<void> {
+    await this.queue.stop();
+  }
+
+  async fire(req: FireRequest): Promise<InvokeOutcome> {
+    const answer = await this.service.fire({
+      identity: req.identity,
+      trigger: req.triggerDoc,
+      payload: req.payload,
+      headers: req.headers,
+      transactionId: req.transactionId,
+      idempotencyKey: req.idempotencyKey,
+    });
+    if (answer.status === 204) return { status: 204, body: undefined };
+    return { status: 202, body: { activationId: answer.activationId }, activationId: answer.activationId };
+  }
+
+  /** Invokes one rule's action as `POST /actions` would, once per key. */
+  readonly invokeOnce: InvokeOnce = async (identity, ref, args, idempotencyKey, transactionId) => {
+    await this.throttles.checkInvoke(identity);
+    const resolved = await resolveAction(this.store, ref, identity);
+    const out = await this.gateway.invoke({
+      identity,
+      action: ref,
+      resolved,
+      payload: args,
+      blocking: false,
+      resultOnly: false,
+      waitMs: 0,
+      transactionId,
+      idempotencyKey,
+    });
+    return { activationId: out.activationId! };
+  };
+
+  /** The firing namespace's identity, read again when the fan-out runs (keys may have changed). */
+  private async identityOf(namespace: string): Promise<Identity | undefined> {
+    const subject = await this.store.findSubjectByNamespace(namespace);
+    const ns = subject?.namespaces.find((n) => n.name === namespace);
+    if (!subject || !ns || subject.blocked) return undefined;
+    return { subject: subject.subject, namespace, uuid: ns.uuid, key: ns.key, limits: subject.limits ?? {} };
+  }
+}

@@ -1,0 +1,105 @@
+import type { Logger } from '../../logging/logger.js';
+import { StoreConflictError, type ArtifactStore } from '../../store/artifact-store.js';
+import type { FireJob, FireStep } from '../fire-job.js';
+import type { FireQueue } from '../fire-queue.js';
+
+const COLLECTION = 'fires';
+
+/**
+ * Standalone's FireQueue: each job is a document in the durable embedded store (written, and
+ * synced to disk, before the controller answers 202), worked off in-process with timers for the
+ * retries, and picked up again after a restart. Deleted when its fan-out is done.
+ */
+export class EmbeddedFireQueue implements FireQueue {
+  private process?: (job: FireJob) => Promise<FireStep>;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Set<string>();
+  private readonly waiting: string[] = [];
+  private active = 0;
+  private stopped = false;
+  private idle?: () => void;
+
+  constructor(
+    private readonly store: ArtifactStore,
+    private readonly logger: Logger,
+    private readonly concurrency = 128,
+  ) {}
+
+  async enqueue(job: FireJob): Promise<void> {
+    await this.store.putDoc(COLLECTION, job.fireId, job);
+    this.schedule(job.fireId, 0);
+  }
+
+  async start(process: (job: FireJob) => Promise<FireStep>): Promise<void> {
+    this.process = process;
+    for (let skip = 0; ; skip += 500) {
+      const page = await this.store.listDocs<FireJob>(COLLECTION, { limit: 500, skip });
+      for (const row of page) this.schedule(row.id, 0);
+      if (page.length < 500) break;
+    }
+    if (this.timers.size + this.waiting.length) this.logger.info({ jobs: this.timers.size + this.waiting.length }, 'resuming fires accepted before the restart');
+  }
+
+  async pending(): Promise<number> {
+    let n = 0;
+    for (let skip = 0; ; skip += 1000) {
+      const page = await this.store.listDocs(COLLECTION, { limit: 1000, skip });
+      n += page.length;
+      if (page.length < 1000) return n;
+    }
+  }
+
+  private schedule(id: string, delayMs: number): void {
+    if (!this.process || this.stopped || this.timers.has(id)) return;
+    if (delayMs <= 0) {
+      this.ready(id);
+      return;
+    }
+    const t = setTimeout(() => {
+      this.timers.delete(id);
+      this.ready(id);
+    }, delayMs);
+    this.timers.set(id, t);
+  }
+
+  private ready(id: string): void {
+    if (this.running.has(id)) return;
+    if (this.active >= this.concurrency) {
+      this.waiting.push(id);
+      return;
+    }
+    this.active++;
+    this.running.add(id);
+    void this.run(id).finally(() => {
+      this.active--;
+      this.running.delete(id);
+      const next = this.waiting.shift();
+      if (next) this.ready(next);
+      else if (this.active === 0) this.idle?.();
+    });
+  }
+
+  private async run(id: string): Promise<void> {
+    const got = await this.store.getDoc<FireJob>(COLLECTION, id);
+    if (!got || this.stopped) return;
+    try {
+      const step = await this.process!(got.doc);
+      if (step.done) await this.store.deleteDoc(COLLECTION, id, got.rev);
+      else {
+        await this.store.putDoc(COLLECTION, id, step.job, got.rev);
+        this.schedule(id, step.retryInMs ?? 1_000);
+      }
+    } catch (err) {
+      if (!(err instanceof StoreConflictError)) this.logger.error({ err, fireId: id }, 'fire fan-out failed; retrying');
+      this.schedule(id, 1_000);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.waiting.length = 0;
+    if (this.active > 0) await new Promise<void>((r) => (this.idle = r));
+  }
+}
