@@ -1,4 +1,5 @@
 import { benchApi } from './api-bench.js';
+import { benchFire } from './fire-bench.js';
 
 /**
  * `npm run bench -- [name...]`: runs the named benchmarks (all when none is named) and prints
@@ -7,6 +8,7 @@ import { benchApi } from './api-bench.js';
  */
 const BENCHES: Record<string, () => Promise<{ name: string; figures: Record<string, number>; met: boolean }>> = {
   api: () => benchApi({ rounds: Number(process.env.BENCH_ROUNDS ?? 5), seconds: Number(process.env.BENCH_SECONDS ?? 5), connections: 32 }),
+  fire: () => benchFire({ rounds: Number(process.env.BENCH_ROUNDS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 5) }),
 };
 
 const wanted = process.argv.slice(2);

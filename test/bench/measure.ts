@@ -9,8 +9,11 @@ export interface LoadResult {
 }
 
 /** Drives one URL with autocannon for `seconds` and returns requests/s and latency percentiles. */
-export async function load(url: string, opts: { seconds: number; connections: number; headers?: Record<string, string> }): Promise<LoadResult> {
-  const r = await autocannon({ url, duration: opts.seconds, connections: opts.connections, pipelining: 1, headers: opts.headers });
+export async function load(
+  url: string,
+  opts: { seconds: number; connections: number; headers?: Record<string, string>; method?: string; body?: string },
+): Promise<LoadResult> {
+  const r = await autocannon({ url, duration: opts.seconds, connections: opts.connections, pipelining: 1, headers: opts.headers, method: opts.method, body: opts.body });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
 }
 
