@@ -63,7 +63,7 @@ export async function startStandalone(config: Config, logger: Logger): Promise<S
     });
     stoppers.unshift(() => pipeline!.balancer.stop());
     // Fires are kept in the embedded store until fanned out, so a crash loses none.
-    const triggers = new TriggerEngine(store, new EmbeddedFireQueue(store, logger), pipeline!.gateway, ctx.throttles, config, logger);
+    const triggers = new TriggerEngine(store, new EmbeddedFireQueue(store, logger), pipeline!.gateway, ctx.throttles, config, logger, bus.durable);
     stoppers.unshift(() => triggers.stop());
     const factory = await openContainerFactory(config, logger);
     stoppers.unshift(() => factory.close());

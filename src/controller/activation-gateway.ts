@@ -18,12 +18,16 @@ export interface InvokeRequest {
   transactionId: string;
   /** At most one activation per key: a repeat answers with the first activation's id. */
   idempotencyKey?: string;
+  /** Hold the key as unpublished until the activation completes (for a bus that is not durable). */
+  keepKeyUntilCompleted?: boolean;
 }
 
 export interface InvokeOutcome {
   status: number;
   body: unknown;
   activationId?: string;
+  /** For a non-blocking invoke: settles when the activation has completed (internal callers). */
+  completed?: Promise<void>;
 }
 
 export interface FireRequest {

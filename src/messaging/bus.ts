@@ -36,6 +36,8 @@ export interface Subscription {
 }
 
 export interface MessageBus {
+  /** Whether a published message survives this process crashing (Kafka: yes; in-process: no). */
+  readonly durable: boolean;
   /** Creates the topics if missing (idempotent). */
   ensureTopics(topics: string[], partitions?: number): Promise<void>;
   /** Resolves once the messages are durably accepted (Kafka: acknowledged by the broker). */

@@ -13,7 +13,7 @@ export type InvokeOnce = (
   args: Record<string, unknown>,
   idempotencyKey: string,
   transactionId: string,
-) => Promise<{ activationId: string }>;
+) => Promise<{ activationId: string; completed?: Promise<void> }>;
 
 export interface FanOutOptions {
   /** Attempts for retryable failures (throttled, system errors) before a dead letter. */
@@ -48,6 +48,7 @@ export class FanOut {
     const job: FireJob = { ...input, outcomes: { ...input.outcomes }, attempts: { ...input.attempts } };
     const identity = await this.identityOf(job.namespace);
     let retryInMs: number | undefined;
+    const completions: Promise<void>[] = [];
 
     await Promise.all(
       job.rules.map(async (rule) => {
@@ -68,7 +69,8 @@ export class FanOut {
         }
         try {
           const ref = parseQualifiedName(`/${action}`, job.namespace);
-          const { activationId } = await this.invoke(identity, ref, job.args, `${job.fireId}:${rule.ruleId}`, job.transactionId);
+          const { activationId, completed } = await this.invoke(identity, ref, job.args, `${job.fireId}:${rule.ruleId}`, job.transactionId);
+          if (completed) completions.push(completed);
           job.outcomes[rule.ruleId] = { statusCode: 0, success: true, activationId, ...base };
         } catch (err) {
           const status = err instanceof HubError ? err.status : 500;
@@ -100,11 +102,12 @@ export class FanOut {
     );
 
     const done = job.rules.every((r) => job.outcomes[r.ruleId]);
-    if (done) {
-      await this.writeRecord(this.record(job));
-      await this.forgetKeys(job.rules.map((r) => `${job.fireId}:${r.ruleId}`));
-    }
-    return { job, done, retryInMs };
+    // Where invocations are not durable once published, the fire stays queued until its actions
+    // have run, so a crash in between redoes them (with the same activation ids) instead of losing them.
+    await Promise.all(completions);
+    if (!done) return { job, done, retryInMs };
+    await this.writeRecord(this.record(job));
+    return { job, done, afterDone: () => this.forgetKeys(job.rules.map((r) => `${job.fireId}:${r.ruleId}`)) };
   }
 
   /** The trigger record: OpenWhisk's shape (no end, result = payload, one log line per rule). */

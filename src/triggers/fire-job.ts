@@ -45,4 +45,9 @@ export interface FireStep {
   done: boolean;
   /** When not done: try the pending rules again after this long. */
   retryInMs?: number;
+  /**
+   * When done: what to release once the queue has dropped the job (never before: a crash in
+   * between would let a redone fan-out invoke again under new keys).
+   */
+  afterDone?: () => Promise<void>;
 }

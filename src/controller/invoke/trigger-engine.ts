@@ -30,6 +30,8 @@ export class TriggerEngine {
     private readonly throttles: NamespaceThrottles,
     config: Config,
     logger: Logger,
+    /** False when the message bus loses published activations in a crash (standalone). */
+    private readonly durableInvocations: boolean,
   ) {
     this.service = new FireService(queue, store, config.fires.idempotencyWindowMs);
     this.deadLetters = new DeadLetters(store);
@@ -81,8 +83,9 @@ export class TriggerEngine {
       waitMs: 0,
       transactionId,
       idempotencyKey,
+      keepKeyUntilCompleted: !this.durableInvocations,
     });
-    return { activationId: out.activationId! };
+    return { activationId: out.activationId!, completed: this.durableInvocations ? undefined : out.completed };
   };
 
   /** The firing namespace's identity, read again when the fan-out runs (keys may have changed). */

@@ -27,6 +27,7 @@ interface TopicState {
  * messages exist; messages a group has not consumed are never dropped.
  */
 export class InProcessMessageBus implements MessageBus {
+  readonly durable = false;
   private readonly topics = new Map<string, TopicState>();
   private readonly subscriptions = new Set<Subscription>();
   private readonly delivery: DeliveryOptions;

@@ -25,6 +25,7 @@ function lazyConnect<T extends { connect(): Promise<void> }>(client: T): () => P
  * commits a batch's offsets only after its handler resolves.
  */
 export class KafkaMessageBus implements MessageBus {
+  readonly durable = true;
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly admin: Admin;

@@ -32,6 +32,7 @@ function connection(redisUrl: string): ConnectionOptions {
 export class BullFireQueue implements FireQueue {
   private readonly queue: Queue<FireJob>;
   private worker?: Worker<FireJob>;
+  private readonly afterDone = new Map<string, () => Promise<void>>();
   private readonly name: string;
 
   constructor(private readonly o: BullFireQueueOptions) {
@@ -55,7 +56,11 @@ export class BullFireQueue implements FireQueue {
       this.name,
       async (job, token) => {
         const step = await process(job.data);
-        if (step.done) return;
+        if (step.done) {
+          // Released once BullMQ has recorded the job complete (the 'completed' event), not before.
+          if (step.afterDone) this.afterDone.set(job.id!, step.afterDone);
+          return;
+        }
         await job.updateData(step.job);
         await job.moveToDelayed(Date.now() + (step.retryInMs ?? 1_000), token);
         throw new DelayedError();
@@ -63,6 +68,11 @@ export class BullFireQueue implements FireQueue {
       { connection: connection(this.o.redisUrl), concurrency: this.o.concurrency ?? 64 },
     );
     this.worker.on('failed', (job, err) => this.o.logger.error({ err, fireId: job?.id }, 'fire job failed'));
+    this.worker.on('completed', (job) => {
+      const release = this.afterDone.get(job.id!);
+      this.afterDone.delete(job.id!);
+      release?.().catch((err) => this.o.logger.warn({ err, fireId: job.id }, 'releasing idempotency keys failed'));
+    });
     await this.worker.waitUntilReady();
   }
 

@@ -84,8 +84,10 @@ export class EmbeddedFireQueue implements FireQueue {
     if (!got || this.stopped) return;
     try {
       const step = await this.process!(got.doc);
-      if (step.done) await this.store.deleteDoc(COLLECTION, id, got.rev);
-      else {
+      if (step.done) {
+        await this.store.deleteDoc(COLLECTION, id, got.rev);
+        await step.afterDone?.();
+      } else {
         await this.store.putDoc(COLLECTION, id, step.job, got.rev);
         this.schedule(id, step.retryInMs ?? 1_000);
       }
