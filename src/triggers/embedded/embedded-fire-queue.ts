@@ -26,7 +26,12 @@ export class EmbeddedFireQueue implements FireQueue {
   ) {}
 
   async enqueue(job: FireJob): Promise<void> {
-    await this.store.putDoc(COLLECTION, job.fireId, job);
+    try {
+      await this.store.putDoc(COLLECTION, job.fireId, job);
+    } catch (err) {
+      if (err instanceof StoreConflictError) return; // already queued: enqueue is idempotent per fire id
+      throw err;
+    }
     this.schedule(job.fireId, 0);
   }
 
