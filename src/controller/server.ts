@@ -14,6 +14,7 @@ import { registerNamespaceRoutes } from './routes/namespace-routes.js';
 import { registerPackageRoutes } from './routes/package-routes.js';
 import { registerRuleRoutes } from './routes/rule-routes.js';
 import { registerTriggerRoutes } from './routes/trigger-routes.js';
+import { WEB_PREFIX, webActionRoutes } from './web/web-routes.js';
 
 /** Action code may be up to 48 MB; the rest of a PUT body rides on top of that. */
 const MAX_BODY_BYTES = 50 * 1024 * 1024;
@@ -66,6 +67,7 @@ export async function buildControllerApp(ctx: ControllerContext, extra?: (app: F
     },
     { prefix: '/api/v1' },
   );
+  await app.register(webActionRoutes(ctx), { prefix: WEB_PREFIX });
   extra?.(app);
   return app;
 }

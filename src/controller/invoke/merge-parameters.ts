@@ -11,18 +11,20 @@ export interface MergedArguments {
 
 /**
  * OpenWhisk's precedence: package < binding < action < request payload. With the `final`
- * annotation, the payload may not override a parameter that already has a value.
+ * annotation, the payload of a request may not override a parameter that already has a value
+ * (sequence components are not requests: OpenWhisk checks only what a caller sends).
  */
 export function mergeArguments(
   action: ActionDoc,
   pkg: PackageDoc | undefined,
   binding: PackageDoc | undefined,
   payload: Record<string, unknown>,
+  enforceFinal = true,
 ): MergedArguments {
   let params = pkg?.parameters ?? [];
   if (binding) params = mergeKeyValues(params, binding.parameters);
   params = mergeKeyValues(params, action.parameters);
-  if (getValue(action.annotations, 'final') === true) {
+  if (enforceFinal && getValue(action.annotations, 'final') === true) {
     const fixed = new Set(params.filter((p) => p.value !== null && p.value !== undefined).map((p) => p.key));
     if (Object.keys(payload).some((k) => fixed.has(k))) {
       throw badRequest('Request defines parameters that are not allowed (e.g., reserved properties).', 'FINAL_PARAMETER');

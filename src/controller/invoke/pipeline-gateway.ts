@@ -86,7 +86,13 @@ export class PipelineGateway implements ActivationGateway {
       if (err instanceof NoInvokersError) throw unavailable(err.message);
       throw err;
     }
-    if (claimed) await this.keys.published(req.idempotencyKey!, activationId, claimed.rev);
+    if (claimed) {
+      // On a bus that loses messages in a crash (in-process), the key stays claimed until the
+      // activation completes, so a fan-out redone after a restart publishes it again.
+      const mark = () => this.keys.published(req.idempotencyKey!, activationId, claimed.rev);
+      if (req.keepKeyUntilCompleted) void completion.then(mark).catch((err) => this.logger.error({ err, activationId }, 'could not mark an idempotency key'));
+      else await mark();
+    }
     this.inFlight.set(ns, count + 1);
     void completion.finally(() => {
       const n = (this.inFlight.get(ns) ?? 1) - 1;
@@ -94,7 +100,7 @@ export class PipelineGateway implements ActivationGateway {
       else this.inFlight.set(ns, n);
     });
 
-    if (!req.blocking) return { status: 202, body: { activationId }, activationId };
+    if (!req.blocking) return { status: 202, body: { activationId }, activationId, completed: completion.then(() => undefined) };
     let timer: NodeJS.Timeout | undefined;
     const waited = await Promise.race([
       completion,

@@ -1,0 +1,3 @@
+import { describeSequencesAndWeb } from './sequences-web-suite.js';
+
+describeSequencesAndWeb('process');
