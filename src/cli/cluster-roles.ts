@@ -1,8 +1,12 @@
 import type { Config } from '../config/config.js';
+import { TriggerEngine } from '../controller/invoke/trigger-engine.js';
+import { BullFireQueue } from '../triggers/bullmq/bullmq-fire-queue.js';
 import type { Logger } from '../logging/logger.js';
+import { withEntityCache } from '../store/entity-cache.js';
 import { buildController } from './build-controller.js';
 import { openBus, openContainerFactory } from './open-pipeline-parts.js';
 import { openStore } from './open-store.js';
+import { shareEntityCache } from './share-entity-cache.js';
 import { startControllerPipeline, type ControllerPipeline } from './start-pipeline.js';
 import { startInvoker } from './start-invoker.js';
 
@@ -26,15 +30,25 @@ function stopper(logger: Logger) {
 export async function startControllerRole(config: Config, logger: Logger): Promise<RunningRole> {
   const stops = stopper(logger);
   try {
-    const store = await openStore(config, logger);
+    const cache = withEntityCache(await openStore(config, logger), config.entityCacheMs);
+    const store = cache.store;
     stops.add(() => store.close());
     const bus = openBus(config, logger, `whiskhub-controller${config.controllerIndex}`);
     stops.add(() => bus.close());
+    const sharing = await shareEntityCache(cache, bus, config.controllerIndex, logger);
+    stops.add(() => sharing.stop());
     let pipeline: ControllerPipeline | undefined;
-    const { app } = await buildController(config, store, logger, {
+    const { app, ctx } = await buildController(config, store, logger, {
       gateway: async (throttles) => (pipeline = await startControllerPipeline(config, store, bus, throttles, logger)).gateway,
     });
     stops.add(() => pipeline!.balancer.stop());
+    // Fires wait in BullMQ on Redis until fanned out: any controller works off any fire, also
+    // those a controller that died had accepted.
+    if (!config.redisUrl) throw new Error('WHISKHUB_REDIS_URL is not set: the controller keeps accepted fires in Redis');
+    const fires = new BullFireQueue({ redisUrl: config.redisUrl, name: `${config.kafkaPrefix}whiskhub-fires`, logger });
+    const triggers = new TriggerEngine(store, fires, pipeline!.gateway, ctx.throttles, config, logger, bus.durable);
+    await triggers.start();
+    stops.add(() => triggers.stop());
     await app.listen({ host: config.host, port: config.port });
     stops.add(() => app.close());
     return { describe: `controller${config.controllerIndex} on ${config.host}:${config.port}`, stop: stops.run };

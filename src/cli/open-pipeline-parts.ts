@@ -6,12 +6,13 @@ import type { Logger } from '../logging/logger.js';
 import type { MessageBus } from '../messaging/bus.js';
 import { createInProcessBus } from '../messaging/inproc/inproc-bus.js';
 import { createKafkaBus } from '../messaging/kafka/kafka-bus.js';
+import { prefixedBus } from '../messaging/prefixed-bus.js';
 
 /** The one place that picks the MessageBus: in-process for standalone, Kafka for the cluster. */
 export function openBus(config: Config, logger: Logger, clientId: string): MessageBus {
   if (config.mode === 'standalone') return createInProcessBus({ logger });
   if (config.kafkaBrokers.length === 0) throw new Error('WHISKHUB_KAFKA_BROKERS is empty: the cluster roles talk over Kafka');
-  return createKafkaBus({ brokers: config.kafkaBrokers, clientId, logger });
+  return prefixedBus(createKafkaBus({ brokers: config.kafkaBrokers, clientId, logger }), config.kafkaPrefix);
 }
 
 /**

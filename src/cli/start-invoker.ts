@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import type { ContainerFactory } from '../containers/container-factory.js';
 import { Invoker } from '../invoker/invoker.js';
@@ -14,6 +15,7 @@ export async function startInvoker(config: Config, store: ArtifactStore, bus: Me
     store,
     factory,
     logger: logger.child({ role: `invoker${i.index}` }),
+    instance: containerInstance(config),
     maxInFlight: i.maxInFlight,
     pool: {
       memoryBudgetMB: i.memoryMB,
@@ -25,4 +27,14 @@ export async function startInvoker(config: Config, store: ArtifactStore, bus: Me
   });
   await invoker.start();
   return invoker;
+}
+
+/**
+ * What this invoker's containers are labelled with, so start-up cleanup finds only its own: in a
+ * cluster the Kafka prefix and index (another cluster on the same engine has another prefix), in
+ * standalone the data directory.
+ */
+function containerInstance(config: Config): string {
+  if (config.mode === 'standalone') return `standalone-${createHash('sha256').update(config.dataDir).digest('hex').slice(0, 12)}`;
+  return `${config.kafkaPrefix}invoker${config.invoker.index}`;
 }

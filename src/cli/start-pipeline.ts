@@ -27,6 +27,6 @@ export async function startControllerPipeline(
     invokerTimeoutMs: config.invoker.timeoutMs,
   });
   await balancer.start();
-  const gateway = new PipelineGateway(store, balancer, throttles, logger, config.controllerIndex);
+  const gateway = new PipelineGateway(store, balancer, throttles, logger, config.controllerIndex, config.sequenceMaxLength);
   return { gateway, balancer };
 }

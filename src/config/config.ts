@@ -26,6 +26,8 @@ export interface Config {
   couchdb: { url?: string; prefix: string };
   logLevel: string;
   authCacheMs: number;
+  /** How long a controller keeps entities in memory (cluster role). */
+  entityCacheMs: number;
   throttles: Throttles;
   sequenceMaxLength: number;
   limitBounds: LimitBounds;
@@ -42,6 +44,18 @@ export interface Config {
     maxAttemptsNonRetryable: number;
     baseDelayMs: number;
     maxDelayMs: number;
+  };
+  /** Standalone: the whisk.system key (generated when unset); `catalog install`: the key it uses. */
+  systemAuth?: string;
+  feeds: {
+    /** What the catalog binds as `providerUrl`; unset: feed actions use their API host. */
+    providerUrl?: string;
+    port: number;
+    /** Where providers fire (default: the API host). */
+    controllerUrl: string;
+    queuePrefix: string;
+    retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+    alarms: { limitCronFields: boolean; delayLimitSeconds: number; lateToleranceMs: number };
   };
   invoker: {
     index: number;
@@ -116,6 +130,7 @@ export function loadConfig(env: Env, mode: Mode): Config {
     couchdb: { url: couchUrl, prefix: raw(env, mode, 'WHISKHUB_COUCHDB_PREFIX') ?? 'whiskhub_' },
     logLevel: oneOf(env, mode, 'WHISKHUB_LOG_LEVEL'),
     authCacheMs: int(env, mode, 'WHISKHUB_AUTH_CACHE_MS'),
+    entityCacheMs: int(env, mode, 'WHISKHUB_ENTITY_CACHE_MS'),
     throttles: {
       invocationsPerMinute: int(env, mode, 'WHISKHUB_LIMIT_INVOCATIONS_PER_MINUTE', 1),
       concurrentInvocations: int(env, mode, 'WHISKHUB_LIMIT_CONCURRENT_INVOCATIONS', 1),
@@ -140,6 +155,7 @@ function pipelineSettings(env: Env, mode: Mode, host: string, port: number) {
     kafkaPrefix: kafkaPrefix(raw(env, mode, 'WHISKHUB_KAFKA_PREFIX') ?? ''),
     controllerIndex: int(env, mode, 'WHISKHUB_CONTROLLER_INDEX'),
     redisUrl: url(env, mode, 'WHISKHUB_REDIS_URL'),
+    ...feedSettings(env, mode, apiHost),
     fires: {
       idempotencyWindowMs: int(env, mode, 'WHISKHUB_FIRE_IDEMPOTENCY_WINDOW_S') * 1000,
       maxAttempts: int(env, mode, 'WHISKHUB_FIRE_MAX_ATTEMPTS', 1),
@@ -158,6 +174,34 @@ function pipelineSettings(env: Env, mode: Mode, host: string, port: number) {
       idleMs: int(env, mode, 'WHISKHUB_INVOKER_IDLE_MS', 1),
       maxInFlight: int(env, mode, 'WHISKHUB_INVOKER_MAX_INFLIGHT', 1),
       timeoutMs: int(env, mode, 'WHISKHUB_INVOKER_TIMEOUT_MS', 1000),
+    },
+  };
+}
+
+function feedSettings(env: Env, mode: Mode, apiHost: string) {
+  const systemAuth = raw(env, mode, 'WHISKHUB_SYSTEM_AUTH');
+  if (systemAuth !== undefined && !/^[0-9a-fA-F-]{36}:.{64}$/.test(systemAuth)) {
+    throw new ConfigError('WHISKHUB_SYSTEM_AUTH must be `uuid:key` with a 36-character uuid and a 64-character key');
+  }
+  const delayLimitSeconds = int(env, mode, 'WHISKHUB_ALARMS_DELAY_LIMIT_S');
+  if (delayLimitSeconds > 59) throw new ConfigError(`WHISKHUB_ALARMS_DELAY_LIMIT_S must be 0 to 59 (got '${delayLimitSeconds}')`);
+  return {
+    systemAuth,
+    feeds: {
+      providerUrl: url(env, mode, 'WHISKHUB_FEEDS_PROVIDER_URL')?.replace(/\/+$/, ''),
+      port: int(env, mode, 'WHISKHUB_FEEDS_PORT'),
+      controllerUrl: (url(env, mode, 'WHISKHUB_FEEDS_CONTROLLER_URL') ?? apiHost).replace(/\/+$/, ''),
+      queuePrefix: raw(env, mode, 'WHISKHUB_FEEDS_QUEUE_PREFIX') ?? 'whiskhub',
+      retry: {
+        maxAttempts: int(env, mode, 'WHISKHUB_FEEDS_FIRE_MAX_ATTEMPTS', 1),
+        baseDelayMs: int(env, mode, 'WHISKHUB_FEEDS_RETRY_BASE_MS', 1),
+        maxDelayMs: int(env, mode, 'WHISKHUB_FEEDS_RETRY_MAX_MS', 1),
+      },
+      alarms: {
+        limitCronFields: oneOf<'true' | 'false'>(env, mode, 'WHISKHUB_ALARMS_LIMIT_CRON_FIELDS') === 'true',
+        delayLimitSeconds,
+        lateToleranceMs: int(env, mode, 'WHISKHUB_ALARMS_LATE_TOLERANCE_MS', 1000),
+      },
     },
   };
 }

@@ -5,9 +5,10 @@ import type { ArtifactStore } from '../store/artifact-store.js';
 import { ActionCache } from './action-cache.js';
 import { ActivationWriter } from './activation-writer.js';
 import { ContainerPool, type PoolSettings } from './container-pool.js';
-import type { ActivationMessage, CompletionMessage, HealthPing } from './messages.js';
+import type { ActivationDoc } from '../entities/documents.js';
+import { MAX_ACK_BYTES, type AckMessage, type ActivationMessage, type HealthPing } from './messages.js';
 import { systemError } from './outcome.js';
-import { entityPaths, runActivation } from './run-activation.js';
+import { entityPaths, runActivation, type RunResult } from './run-activation.js';
 
 export interface InvokerOptions {
   index: number;
@@ -16,15 +17,22 @@ export interface InvokerOptions {
   factory: ContainerFactory;
   pool: Omit<PoolSettings, 'labels'>;
   logger: Logger;
+  /**
+   * Names this invoker's containers (label `whiskhub.instance`), so that start-up cleanup only
+   * removes what an earlier run of this same invoker left, never another cluster's or a
+   * standalone's on the same engine.
+   */
+  instance?: string;
   /** Activations taken off the topic at once; more wait in Kafka. */
   maxInFlight: number;
   healthIntervalMs?: number;
 }
 
 /**
- * An invoker: consumes `invoker<N>`, runs each activation in a pooled container, answers the
- * controller on its completion topic at once (logs included) and writes the record in a batch.
- * It pings `health` every second so the load balancer knows it is alive and how much room it has.
+ * An invoker: consumes `invoker<N>`, runs each activation in a pooled container, answers a
+ * blocking caller's controller at once (a `result` ack), writes the record in a batch, and then
+ * acknowledges the activation as complete. It pings `health` every second so the load balancer
+ * knows it is alive and how much room it has.
  */
 export class Invoker {
   private readonly pool: ContainerPool;
@@ -35,15 +43,18 @@ export class Invoker {
   private readonly inFlight = new Set<Promise<void>>();
   private slotWaiters: (() => void)[] = [];
   private readonly labels: Record<string, string>;
+  /** When this process started: older messages were meant for an earlier run (see take()). */
+  private startedAt = Date.now();
 
   constructor(private readonly o: InvokerOptions) {
-    this.labels = { whiskhub: 'action', 'whiskhub.invoker': String(o.index) };
+    this.labels = { whiskhub: 'action', 'whiskhub.invoker': String(o.index), ...(o.instance ? { 'whiskhub.instance': o.instance } : {}) };
     this.pool = new ContainerPool(o.factory, { ...o.pool, labels: this.labels }, o.logger, `wh_invoker${o.index}`);
     this.writer = new ActivationWriter(o.store, o.logger);
     this.actions = new ActionCache(o.store);
   }
 
   async start(): Promise<void> {
+    this.startedAt = Date.now();
     const removed = await this.o.factory.cleanup(this.labels);
     if (removed) this.o.logger.info({ removed }, 'removed containers left by an earlier run');
     await this.o.bus.ensureTopics([Topics.invoker(this.o.index), Topics.health]);
@@ -54,7 +65,7 @@ export class Invoker {
       handler: (batch) => this.take(batch),
     });
     const ping = () => {
-      const msg: HealthPing = { invoker: this.o.index, freeMemoryMB: this.pool.freeMemoryMB, at: Date.now() };
+      const msg: HealthPing = { invoker: this.o.index, capacityMB: this.pool.capacityMB, freeMemoryMB: this.pool.freeMemoryMB, at: Date.now() };
       this.o.bus.publish(Topics.health, [{ value: JSON.stringify(msg) }]).catch((err) => this.o.logger.warn({ err }, 'health ping failed'));
     };
     ping();
@@ -86,23 +97,39 @@ export class Invoker {
     }
   }
 
+  /**
+   * A message published before this process started was meant for an earlier run of this
+   * invoker. If that run died, the load balancer has recorded the activation as failed by now:
+   * running it again would run it twice. So such backlog runs only when it has no record yet.
+   */
+  private async alreadyRecorded(msg: ActivationMessage): Promise<boolean> {
+    if (msg.receivedAt >= this.startedAt) return false;
+    const existing = await this.o.store.getActivation(msg.user.namespace, msg.activationId).catch(() => undefined);
+    if (existing) this.o.logger.info({ activationId: msg.activationId }, 'activation from before this start is recorded already; not run again');
+    return existing !== undefined;
+  }
+
   private async handle(msg: ActivationMessage): Promise<void> {
+    if (await this.alreadyRecorded(msg)) return;
     const id = `${msg.action.path}/${msg.action.name}`;
-    let completion: CompletionMessage;
+    const base = { activationId: msg.activationId, transactionId: msg.transactionId, invoker: this.o.index };
+    // A blocking caller is waiting: answer as soon as the run is over, then store the record
+    // (logs and all), then say it is stored.
+    let answered: Promise<void> | undefined;
+    const answer = (r: RunResult) => {
+      if (msg.blocking) answered ??= this.ack(msg, { kind: 'result', ...base, isSystemError: r.isSystemError }, r.record);
+    };
+    let outcome: RunResult;
     try {
       const action = await this.actions.get(id, msg.action.rev);
       if (!action) throw new Error(`action ${id} (revision ${msg.action.rev}) no longer exists`);
-      const { record, isSystemError } = await runActivation(this.pool, msg, action);
-      completion = { activationId: msg.activationId, transactionId: msg.transactionId, invoker: this.o.index, isSystemError, activation: record };
+      outcome = await runActivation(this.pool, msg, action, answer);
     } catch (err) {
       this.o.logger.error({ err, activationId: msg.activationId }, 'activation failed in the invoker');
       const now = Date.now();
-      completion = {
-        activationId: msg.activationId,
-        transactionId: msg.transactionId,
-        invoker: this.o.index,
+      outcome = {
         isSystemError: true,
-        activation: {
+        record: {
           namespace: msg.user.namespace,
           name: msg.action.name,
           version: msg.action.version,
@@ -119,11 +146,19 @@ export class Invoker {
         },
       };
     }
-    // The answer goes first (a blocking caller is waiting), then the record joins a batch.
+    answer(outcome); // when the run never got as far (a failed /init, an error)
+    await this.writer.write(outcome.record);
+    await answered;
+    await this.ack(msg, { kind: 'completion', ...base, isSystemError: outcome.isSystemError }, msg.blocking ? undefined : outcome.record);
+  }
+
+  /** Publishes an ack, with the record (logs left out) when it fits in a message. */
+  private async ack(msg: ActivationMessage, ack: AckMessage, record?: ActivationDoc): Promise<void> {
+    let value = JSON.stringify(record ? { ...ack, activation: { ...record, logs: [] } } : ack);
+    if (Buffer.byteLength(value) > MAX_ACK_BYTES) value = JSON.stringify(ack);
     await this.o.bus
-      .publish(Topics.completed(msg.rootControllerIndex), [{ key: msg.activationId, value: JSON.stringify(completion) }])
-      .catch((err) => this.o.logger.error({ err, activationId: msg.activationId }, 'publishing a completion failed'));
-    this.writer.write(completion.activation);
+      .publish(Topics.completed(msg.rootControllerIndex), [{ key: msg.activationId, value }])
+      .catch((err) => this.o.logger.error({ err, activationId: msg.activationId, kind: ack.kind }, 'publishing an ack failed'));
   }
 
   async stop(): Promise<void> {

@@ -27,21 +27,44 @@ export interface ActivationMessage {
   cause?: string;
 }
 
-/** What an invoker publishes on `completed<controller>` when an activation is over. */
-export interface CompletionMessage {
+/**
+ * What an invoker publishes on `completed<controller>` (OpenWhisk's acks). A blocking activation
+ * gets a `result` as soon as its run is over, so the caller is answered before the record is
+ * stored; every activation then gets a `completion` once its record is in the store: only then
+ * does the controller forget it (and a lost invoker's activations are all accounted for).
+ */
+export interface AckMessage {
+  kind: 'result' | 'completion';
   activationId: string;
   transactionId: string;
   invoker: number;
   /** True when the outcome is a whisk internal error (counted against the invoker's health). */
   isSystemError: boolean;
-  /** The record, logs included. */
+  /**
+   * The record without its logs (blocking records carry none, as in OpenWhisk); left out when it
+   * would make the message too large (a result near 1 MB): the controller then reads the store.
+   */
+  activation?: ActivationDoc;
+}
+
+/** Acks larger than this go without the record (Kafka's default message limit is about 1 MB). */
+export const MAX_ACK_BYTES = 900 * 1024;
+
+/** What the load balancer hands its caller when an activation is over: the record, always. */
+export interface CompletionMessage {
+  activationId: string;
+  transactionId: string;
+  invoker: number;
+  isSystemError: boolean;
   activation: ActivationDoc;
 }
 
 /** What every invoker publishes on `health` each second. */
 export interface HealthPing {
   invoker: number;
-  /** Free memory (MB) for new containers, so the balancer can prefer invokers with room. */
+  /** Memory (MB) the invoker gives its containers: what the balancer plans with. */
+  capacityMB: number;
+  /** Memory (MB) not held by any container right now (idle ones included), for operators. */
   freeMemoryMB: number;
   at: number;
 }

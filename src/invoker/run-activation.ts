@@ -37,9 +37,11 @@ export interface RunResult {
 /**
  * Runs one activation in a pooled container: /init when the container is new to the action,
  * /run, then the logs up to the sentinel; builds the record OpenWhisk would. A container that
- * timed out, crashed or failed to initialize is destroyed, never reused.
+ * timed out, crashed or failed to initialize is destroyed, never reused. `onRan` gets the record
+ * without logs as soon as /run answered, before the logs are collected (a blocking caller's
+ * answer need not wait for them, as in OpenWhisk).
  */
-export async function runActivation(pool: ContainerPool, msg: ActivationMessage, action: ActionDoc): Promise<RunResult> {
+export async function runActivation(pool: ContainerPool, msg: ActivationMessage, action: ActionDoc, onRan?: (early: RunResult) => void): Promise<RunResult> {
   if (isSequence(action.exec)) throw new Error('sequences run in the controller, not in an invoker');
   const limits = action.limits;
   const logLimit = limits.logs * MB;
@@ -99,6 +101,7 @@ export async function runActivation(pool: ContainerPool, msg: ActivationMessage,
     end = run.end;
     timedOut = run.timedOut;
     broken = run.timedOut || run.exited || run.oomKilled;
+    onRan?.({ record: record(msg, action, start, end, response, [], initTime, timedOut), isSystemError: false });
     const logs = broken
       ? { lines: [], truncated: false, complete: false }
       : await lease.container.collectLogs(logLimit, LOG_WAIT_MS).catch(() => ({ lines: [], truncated: false, complete: false }));

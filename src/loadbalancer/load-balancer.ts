@@ -1,5 +1,6 @@
 import type { ActivationDoc } from '../entities/documents.js';
-import type { CompletionMessage, ActivationMessage, HealthPing } from '../invoker/messages.js';
+import { onlyConflicts } from '../invoker/activation-writer.js';
+import type { AckMessage, ActivationMessage, CompletionMessage, HealthPing } from '../invoker/messages.js';
 import { systemError } from '../invoker/outcome.js';
 import { entityPaths } from '../invoker/run-activation.js';
 import type { Logger } from '../logging/logger.js';
@@ -14,6 +15,12 @@ export interface LoadBalancerOptions {
   logger: Logger;
   /** An invoker silent for this long is down: no new work, its activations end as errors. */
   invokerTimeoutMs: number;
+  /**
+   * An activation with no completion after this long is given up on (recorded as failed if it
+   * has no record) and its memory freed: OpenWhisk's forced release. Default 11 minutes: twice
+   * the longest action time limit, plus a minute.
+   */
+  forceReleaseMs?: number;
 }
 
 interface Pending {
@@ -21,12 +28,14 @@ interface Pending {
   invoker: number;
   memoryMB: number;
   resolve: (c: CompletionMessage) => void;
+  /** Set once the caller has its answer (a result ack): the record follows with the completion. */
+  answered?: CompletionMessage;
 }
 
 interface InvokerState {
   index: number;
   lastPing: number;
-  freeMB: number;
+  capacityMB: number;
   down: boolean;
 }
 
@@ -38,9 +47,11 @@ export class NoInvokersError extends Error {
 
 /**
  * The controller's half of the pipeline: picks an invoker, publishes the activation on its
- * topic, and resolves the activation's promise when the completion arrives. It follows invoker
- * health from the pings; when an invoker goes silent, every activation it held ends as a
- * `whisk internal error` record, written here, so none is lost without a trace.
+ * topic, answers the caller at the invoker's result ack and forgets the activation at its
+ * completion ack (the record is stored then). It follows invoker health from the pings: a
+ * silent invoker gets no new work, and every activation it still held (running, or queued on
+ * its topic where nobody will read it) ends with a record: the one the invoker stored if it got
+ * that far, the result it sent, or else a `whisk internal error` written here.
  */
 export class LoadBalancer {
   private readonly invokers = new Map<number, InvokerState>();
@@ -65,7 +76,7 @@ export class LoadBalancer {
         topic: completed,
         group: `controller${this.o.controllerIndex}`,
         handler: async (batch) => {
-          for (const m of batch) this.onCompletion(JSON.parse(m.value) as CompletionMessage);
+          for (const m of batch) this.onAck(JSON.parse(m.value) as AckMessage);
         },
       }),
     );
@@ -73,13 +84,18 @@ export class LoadBalancer {
     this.timer.unref();
   }
 
-  /** Waits (bounded) until at least one invoker has pinged; standalone's start uses it. */
-  async waitForInvoker(timeoutMs: number): Promise<void> {
+  /** Waits (bounded) until at least `count` invokers are up; standalone's start uses it. */
+  async waitForInvoker(timeoutMs: number, count = 1): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (![...this.invokers.values()].some((i) => !i.down)) {
+    while (this.healthyInvokers().length < count) {
       if (Date.now() > deadline) throw new NoInvokersError();
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /** The indexes of the invokers that are up. */
+  healthyInvokers(): number[] {
+    return [...this.invokers.values()].filter((i) => !i.down).map((i) => i.index);
   }
 
   /**
@@ -90,7 +106,7 @@ export class LoadBalancer {
   async publish(msg: ActivationMessage, memoryMB: number): Promise<{ invoker: number; completion: Promise<CompletionMessage> }> {
     const views: InvokerView[] = [...this.invokers.values()]
       .sort((a, b) => a.index - b.index)
-      .map((i) => ({ index: i.index, healthy: !i.down, freeMB: i.freeMB - this.reservedOn(i.index) }));
+      .map((i) => ({ index: i.index, healthy: !i.down, freeMB: i.capacityMB - this.reservedOn(i.index) }));
     const invoker = chooseInvoker(views, `${msg.user.namespace}/${msg.action.path}/${msg.action.name}`, memoryMB);
     if (invoker === undefined) throw new NoInvokersError();
     const done = new Promise<CompletionMessage>((resolve) => {
@@ -105,9 +121,10 @@ export class LoadBalancer {
     return { invoker, completion: done };
   }
 
+  /** Memory held on an invoker by activations still running there (answered ones are done running). */
   private reservedOn(index: number): number {
     let mb = 0;
-    for (const p of this.pending.values()) if (p.invoker === index) mb += p.memoryMB;
+    for (const p of this.pending.values()) if (p.invoker === index && !p.answered) mb += p.memoryMB;
     return mb;
   }
 
@@ -115,14 +132,37 @@ export class LoadBalancer {
     // A restarted controller's group may replay old pings; only recent ones say an invoker lives.
     if (Date.now() - ping.at > this.o.invokerTimeoutMs) return;
     const state = this.invokers.get(ping.invoker);
-    if (state?.down) this.o.logger.info({ invoker: ping.invoker }, 'invoker is back');
-    this.invokers.set(ping.invoker, { index: ping.invoker, lastPing: Date.now(), freeMB: ping.freeMemoryMB, down: false });
+    if (!state) this.o.logger.info({ invoker: ping.invoker, capacityMB: ping.capacityMB }, 'invoker joined');
+    else if (state.down) this.o.logger.info({ invoker: ping.invoker }, 'invoker is back');
+    // Older invokers sent only their free memory.
+    const capacityMB = ping.capacityMB ?? ping.freeMemoryMB;
+    this.invokers.set(ping.invoker, { index: ping.invoker, lastPing: Date.now(), capacityMB, down: false });
   }
 
-  private onCompletion(c: CompletionMessage): void {
-    const p = this.pending.get(c.activationId);
-    if (!p) return; // answered already (e.g. failed over when its invoker went silent)
-    this.pending.delete(c.activationId);
+  private onAck(ack: AckMessage): void {
+    const p = this.pending.get(ack.activationId);
+    if (!p) return; // over already (e.g. failed over when its invoker went silent)
+    if (ack.kind === 'result') {
+      // Without the record (too large for a message), the caller waits for the completion.
+      if (ack.activation && !p.answered) this.answer(p, { ...ack, activation: ack.activation });
+      return;
+    }
+    this.pending.delete(ack.activationId);
+    if (p.answered) return;
+    if (ack.activation) return this.answer(p, { ...ack, activation: ack.activation });
+    // The record is stored (that is what the completion says): read it from there.
+    void this.o.store.getActivation(p.msg.user.namespace, p.msg.activationId).then(
+      (record) => this.answer(p, { ...ack, activation: record ?? failureRecord(p.msg, Date.now(), 'The activation record could not be found.') }),
+      (err: unknown) => {
+        this.o.logger.error({ err, activationId: ack.activationId }, 'could not read a completed activation');
+        this.answer(p, { ...ack, isSystemError: true, activation: failureRecord(p.msg, Date.now(), 'The activation record could not be read.') });
+      },
+    );
+  }
+
+  private answer(p: Pending, c: CompletionMessage): void {
+    if (p.answered) return;
+    p.answered = c;
     p.resolve(c);
   }
 
@@ -135,34 +175,43 @@ export class LoadBalancer {
       this.o.logger.warn({ invoker: inv.index, activations: lost.length }, 'invoker stopped answering; marked down');
       if (lost.length) await this.failAll(lost, `The invoker running this activation (invoker${inv.index}) stopped answering.`);
     }
+    const forceReleaseMs = this.o.forceReleaseMs ?? 11 * 60_000;
+    const overdue = [...this.pending.values()].filter((p) => now - p.msg.receivedAt > forceReleaseMs);
+    if (overdue.length) {
+      this.o.logger.warn({ activations: overdue.length }, 'activations without a completion for too long; released');
+      await this.failAll(overdue, `No completion arrived for this activation within ${forceReleaseMs} milliseconds.`);
+    }
   }
 
-  /** Ends activations that can no longer complete, with a record each (never silently). */
+  /**
+   * Ends activations that can no longer complete, each with a record (never silently): the one
+   * in the store if the invoker wrote it before it went, else the result it had sent, else a
+   * whisk internal error written here. Callers still waiting get that record.
+   */
   private async failAll(lost: Pending[], reason: string): Promise<void> {
+    for (const p of lost) this.pending.delete(p.msg.activationId);
     const now = Date.now();
-    const records: ActivationDoc[] = lost.map(({ msg }) => ({
-      namespace: msg.user.namespace,
-      name: msg.action.name,
-      version: msg.action.version,
-      subject: msg.user.subject,
-      publish: false,
-      activationId: msg.activationId,
-      start: msg.receivedAt,
-      end: now,
-      duration: now - msg.receivedAt,
-      response: systemError(reason),
-      logs: [],
-      annotations: [{ key: 'path', value: `${msg.action.path}/${msg.action.name}` }],
-      entityPaths: entityPaths(msg),
-    }));
-    try {
-      await this.o.store.putActivations(records);
-    } catch (err) {
-      this.o.logger.error({ err, count: records.length }, 'could not store the records of lost activations');
+    const stored = await Promise.all(lost.map((p) => this.o.store.getActivation(p.msg.user.namespace, p.msg.activationId).catch(() => undefined)));
+    const records = lost.map((p, i) => stored[i] ?? p.answered?.activation ?? failureRecord(p.msg, now, reason));
+    const missing = records.filter((_, i) => !stored[i]);
+    if (missing.length) {
+      try {
+        await this.o.store.putActivations(missing);
+      } catch (err) {
+        // A conflict: the invoker got its record in meanwhile, which is as good.
+        if (!onlyConflicts(err)) this.o.logger.error({ err, count: missing.length }, 'could not store the records of lost activations');
+      }
+      this.o.logger.warn({ count: missing.length, reason }, 'recorded activations an invoker could not finish');
     }
     for (const [i, p] of lost.entries()) {
-      this.pending.delete(p.msg.activationId);
-      p.resolve({ activationId: p.msg.activationId, transactionId: p.msg.transactionId, invoker: p.invoker, isSystemError: true, activation: records[i] });
+      const record = records[i];
+      this.answer(p, {
+        activationId: p.msg.activationId,
+        transactionId: p.msg.transactionId,
+        invoker: p.invoker,
+        isSystemError: record.response.statusCode === 3,
+        activation: record,
+      });
     }
   }
 
@@ -170,4 +219,23 @@ export class LoadBalancer {
     if (this.timer) clearInterval(this.timer);
     for (const s of this.subs) await s.stop();
   }
+}
+
+/** The record of an activation the platform lost: a whisk internal error saying why. */
+function failureRecord(msg: ActivationMessage, now: number, reason: string): ActivationDoc {
+  return {
+    namespace: msg.user.namespace,
+    name: msg.action.name,
+    version: msg.action.version,
+    subject: msg.user.subject,
+    publish: false,
+    activationId: msg.activationId,
+    start: msg.receivedAt,
+    end: now,
+    duration: now - msg.receivedAt,
+    response: systemError(reason),
+    logs: [],
+    annotations: [{ key: 'path', value: `${msg.action.path}/${msg.action.name}` }],
+    entityPaths: entityPaths(msg),
+  };
 }

@@ -1,4 +1,5 @@
 import { benchApi } from './api-bench.js';
+import { benchInvoke } from './invoke-bench.js';
 import { benchFire } from './fire-bench.js';
 
 /**
@@ -8,6 +9,7 @@ import { benchFire } from './fire-bench.js';
  */
 const BENCHES: Record<string, () => Promise<{ name: string; figures: Record<string, number>; met: boolean }>> = {
   api: () => benchApi({ rounds: Number(process.env.BENCH_ROUNDS ?? 5), seconds: Number(process.env.BENCH_SECONDS ?? 5), connections: 32 }),
+  invoke: () => benchInvoke({ rounds: Number(process.env.BENCH_ROUNDS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 3) }),
   fire: () => benchFire({ rounds: Number(process.env.BENCH_ROUNDS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 5) }),
 };
 
