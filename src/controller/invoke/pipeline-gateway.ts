@@ -52,6 +52,9 @@ export class PipelineGateway implements ActivationGateway {
   }
 
   async invoke(req: InvokeRequest): Promise<InvokeOutcome> {
+    // A blocking caller's wait counts from here, not from after the publish: a slow publish
+    // (Kafka under load) must not stretch the time the caller asked for.
+    const waitUntil = Date.now() + req.waitMs;
     const { action, pkg, binding, ref } = req.resolved;
     // Sequences run in the controller (src/controller/sequences/), components via startComponent.
     if (isSequence(action.exec)) return this.sequences.invoke(req);
@@ -104,7 +107,7 @@ export class PipelineGateway implements ActivationGateway {
     let timer: NodeJS.Timeout | undefined;
     const waited = await Promise.race([
       completion,
-      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), req.waitMs))),
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, waitUntil - Date.now())))),
     ]);
     clearTimeout(timer);
     if (!waited) return { status: 202, body: { activationId }, activationId };
