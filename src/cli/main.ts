@@ -5,6 +5,8 @@ import { HubError } from '../entities/errors.js';
 import { createLogger } from '../logging/logger.js';
 import { VERSION } from '../version.js';
 import { registerAdminCommand } from './admin-command.js';
+import { registerCatalogCommand } from './catalog-command.js';
+import { registerProviderCommand } from './feed-providers.js';
 import { startControllerRole, startInvokerRole } from './cluster-roles.js';
 import { banner, startStandalone } from './standalone.js';
 
@@ -71,6 +73,8 @@ program
   });
 
 registerAdminCommand(program);
+registerCatalogCommand(program);
+registerProviderCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof HubError) {

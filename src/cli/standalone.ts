@@ -8,7 +8,10 @@ import type { Logger } from '../logging/logger.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { TriggerEngine } from '../controller/invoke/trigger-engine.js';
 import { EmbeddedFireQueue } from '../triggers/embedded/embedded-fire-queue.js';
+import { installCatalog } from '../../catalog/installer.js';
+import { catalogPackages } from '../../catalog/manifest.js';
 import { buildController } from './build-controller.js';
+import { standaloneFeeds } from './feed-providers.js';
 import { openBus, openContainerFactory } from './open-pipeline-parts.js';
 import { openStore } from './open-store.js';
 import { startControllerPipeline, type ControllerPipeline } from './start-pipeline.js';
@@ -53,13 +56,20 @@ export async function startStandalone(config: Config, logger: Logger): Promise<S
     const admin = new AdminService(store);
     const guest = await admin.ensureNamespace('guest', 'guest', config.guestAuth);
     if (guest.changed) logger.warn('the guest key was replaced by WHISKHUB_GUEST_AUTH');
+    // whisk.system owns the catalog (/whisk.system/alarms); the alarms provider runs in-process.
+    const system = await admin.ensureNamespace('whisk.system', 'whisk.system', config.systemAuth);
+    let apiHost = config.apiHost;
+    const feeds = standaloneFeeds(config, store, () => apiHost, logger);
     const token = readOrCreateToken(config.dataDir);
     // The invoker and the controller share one process and talk over the in-process bus.
     // The balancer listens before the invoker starts, so it hears the invoker's first ping.
     let pipeline: ControllerPipeline | undefined;
     const { app, ctx } = await buildController(config, store, logger, {
       gateway: async (throttles) => (pipeline = await startControllerPipeline(config, store, bus, throttles, logger)).gateway,
-      extraRoutes: (a) => registerAdminRoutes(a, admin, token),
+      extraRoutes: (a) => {
+        registerAdminRoutes(a, admin, token);
+        feeds.register(a);
+      },
     });
     stoppers.unshift(() => pipeline!.balancer.stop());
     // Fires are kept in the embedded store until fanned out, so a crash loses none.
@@ -75,7 +85,15 @@ export async function startStandalone(config: Config, logger: Logger): Promise<S
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    const apiHost = `http://${config.host}:${port}`;
+    apiHost = `http://${config.host}:${port}`;
+    await installCatalog({
+      apiHost,
+      authKey: authString(system.key),
+      packages: catalogPackages({ alarmsProviderUrl: config.feeds.providerUrl }),
+      report: (line) => logger.info(line),
+    });
+    stoppers.unshift(() => feeds.kit.stop());
+    await feeds.kit.start();
     writeFileSync(runtimeFile(config.dataDir), JSON.stringify({ pid: process.pid, apiHost }));
     return {
       apiHost,

@@ -1,6 +1,7 @@
 import { benchApi } from './api-bench.js';
 import { benchInvoke } from './invoke-bench.js';
 import { benchFire } from './fire-bench.js';
+import { benchAlarms } from './alarms-bench.js';
 
 /**
  * `npm run bench -- [name...]`: runs the named benchmarks (all when none is named) and prints
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ name: string; figures: Record<stri
   api: () => benchApi({ rounds: Number(process.env.BENCH_ROUNDS ?? 5), seconds: Number(process.env.BENCH_SECONDS ?? 5), connections: 32 }),
   invoke: () => benchInvoke({ rounds: Number(process.env.BENCH_ROUNDS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 3) }),
   fire: () => benchFire({ rounds: Number(process.env.BENCH_ROUNDS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 5) }),
+  alarms: () => benchAlarms({ alarms: Number(process.env.BENCH_ALARMS ?? 100), seconds: Number(process.env.BENCH_SECONDS ?? 20), providerAlarms: Number(process.env.BENCH_PROVIDER_ALARMS ?? 400) }),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,0 +1,297 @@
+import type { Logger } from '../../src/logging/logger.js';
+import type { FeedFireJob } from '../kit/fire-queue.js';
+import type { FeedEvents, FeedProvider, FireOutcome } from '../kit/provider.js';
+import { iso, type Registration, type StatusReason } from '../kit/registration.js';
+import type { Registrations } from '../kit/registrations.js';
+import type { AlarmConfig, AlarmRules } from './alarm-config.js';
+import { firePayload } from './payload.js';
+import { effectivePattern, nextTicks, ticksBetween } from './schedule.js';
+import type { AlarmPlan, AlarmScheduler, AlarmTick } from './scheduler.js';
+import { validateAlarmCreate, validateAlarmUpdate } from './validate.js';
+
+type AlarmRegistration = Registration<AlarmConfig>;
+
+/** Upper bound of ticks looked at when counting what was missed. */
+const MISSED_SCAN_CAP = 10_000;
+
+/**
+ * The alarms provider: feeds `alarm` (cron), `once` and `interval`, compatible with
+ * /whisk.system/alarms. Each tick is claimed in the store with a compare-and-set on the
+ * registration (`lastEvent` moves forward, `remaining` counts down), so a tick fires at most once
+ * whichever replica sees it, and counters survive restarts; then the fire goes to the durable
+ * queue with the idempotency key `<feed>:<scheduled time>`. Ticks missed while no replica ran are
+ * skipped (counted in `missed`) unless the registration asks for catch-up.
+ */
+export class AlarmsProvider implements FeedProvider<AlarmConfig> {
+  readonly name = 'alarms';
+  readonly feeds = ['alarm', 'once', 'interval'] as const;
+  private events?: FeedEvents;
+
+  constructor(
+    private readonly scheduler: AlarmScheduler,
+    private readonly registrations: Registrations,
+    private readonly rules: AlarmRules,
+    private readonly logger: Logger,
+  ) {}
+
+  validateCreate(feed: string, params: Record<string, unknown>, now: number): AlarmConfig {
+    return validateAlarmCreate(feed, params, now, this.rules);
+  }
+
+  validateUpdate(reg: AlarmRegistration, params: Record<string, unknown>, now: number): AlarmConfig {
+    return validateAlarmUpdate(reg.config, params, now, this.rules);
+  }
+
+  initialCounters(c: AlarmConfig) {
+    return c.type !== 'once' && c.maxTriggers > 0 ? { remaining: c.maxTriggers } : {};
+  }
+
+  whyNotActivatable(reg: AlarmRegistration, now: number): string | undefined {
+    const c = reg.config;
+    if (c.type === 'once' && (c.date <= now || (reg.lastEvent ?? 0) >= c.date)) return `the once alarm's date ${iso(c.date)} has passed: UPDATE it with a new date`;
+    if (c.type !== 'once' && c.stopDate !== undefined && c.stopDate <= now) return `the stopDate ${iso(c.stopDate)} has passed: UPDATE it with a new stopDate`;
+    if (reg.counters.remaining === 0) return 'maxTriggers is reached: CREATE the feed again to start over';
+    return undefined;
+  }
+
+  private pattern(reg: AlarmRegistration): string | undefined {
+    return reg.config.type === 'alarm' ? effectivePattern(reg.config, `/${reg.namespace}/${reg.trigger}`, this.rules) : undefined;
+  }
+
+  describe(reg: AlarmRegistration) {
+    const c = reg.config;
+    const dates = (k: 'startDate' | 'stopDate') => (c.type !== 'once' && c[k] !== undefined ? { [k]: iso(c[k]!) } : {});
+    const config: Record<string, unknown> = {
+      name: reg.trigger,
+      namespace: reg.namespace,
+      payload: c.payload,
+      includeSchedule: c.includeSchedule,
+      catchUp: c.catchUp,
+      catchUpWindow: c.catchUpWindow,
+    };
+    if (c.type === 'alarm') {
+      Object.assign(config, { cron: c.cron, timezone: c.timezone ?? 'UTC', strict: c.strict ?? false, maxTriggers: c.maxTriggers, ...dates('startDate'), ...dates('stopDate') });
+      const p = this.pattern(reg);
+      if (p !== c.cron) config.effectiveCron = p;
+    } else if (c.type === 'once') {
+      Object.assign(config, { date: iso(c.date), deleteAfterFire: c.deleteAfterFire });
+    } else {
+      Object.assign(config, { minutes: c.minutes, maxTriggers: c.maxTriggers, ...dates('startDate'), ...dates('stopDate') });
+    }
+    const after = Math.max(Date.now(), reg.lastEvent ?? 0);
+    let next = reg.status.active ? nextTicks(c, this.pattern(reg), after, 3) : [];
+    if (reg.counters.remaining !== undefined) next = next.slice(0, reg.counters.remaining);
+    return { config, nextFires: next.map(iso) };
+  }
+
+  private plan(reg: AlarmRegistration): AlarmPlan {
+    const c = reg.config;
+    if (c.type === 'once') return { kind: 'once', at: c.date };
+    if (c.type === 'interval') return { kind: 'interval', everyMs: c.minutes * 60_000, startDate: c.startDate, endDate: c.stopDate };
+    return { kind: 'cron', pattern: this.pattern(reg)!, timezone: c.timezone, startDate: c.startDate, endDate: c.stopDate };
+  }
+
+  async activate(reg: AlarmRegistration): Promise<void> {
+    await this.scheduler.upsert(reg.id, reg.generation, this.plan(reg));
+  }
+
+  async deactivate(id: string): Promise<void> {
+    await this.scheduler.remove(id);
+  }
+
+  /**
+   * After a restart: first settles what every active registration missed (caught up or skipped,
+   * claimed in the store, so replicas starting together agree), then (re)plans them all and drops
+   * plans left for registrations that are gone or inactive.
+   */
+  async start(events: FeedEvents): Promise<void> {
+    this.events = events;
+    const now = Date.now();
+    for (const reg of await this.registrations.list<AlarmConfig>(this.name)) {
+      if (!reg.status.active) continue;
+      await this.settleMissed(reg, now, now - this.rules.lateToleranceMs).catch((err) => this.logger.error({ err, registration: reg.id }, 'alarm catch-up failed'));
+    }
+    await this.scheduler.start((tick) => this.onTick(tick));
+    const planned = await this.scheduler.plans();
+    const wanted = new Set<string>();
+    for (const reg of await this.registrations.list<AlarmConfig>(this.name)) {
+      if (!reg.status.active) continue;
+      const why = this.whyNotActivatable(reg, Date.now());
+      if (why) {
+        await events.disable(reg.id, { kind: 'AUTO', message: `Automatically disabled: ${why}` }, reg.generation);
+        continue;
+      }
+      wanted.add(reg.id);
+      await this.activate(reg);
+    }
+    for (const id of planned.keys()) if (!wanted.has(id)) await this.scheduler.remove(id);
+    this.logger.info({ alarms: wanted.size, scheduler: this.scheduler.name }, 'alarms provider started');
+  }
+
+  async stop(): Promise<void> {
+    await this.scheduler.stop();
+  }
+
+  async health(): Promise<Record<string, unknown>> {
+    return { scheduler: this.scheduler.name, planned: (await this.scheduler.plans()).size };
+  }
+
+  /** A tick from the scheduler; false stops the plan. */
+  async onTick(tick: AlarmTick): Promise<boolean> {
+    const got = await this.registrations.get<AlarmConfig>(tick.id);
+    const reg = got?.doc;
+    if (!reg || reg.generation !== tick.generation || !reg.status.active) return false;
+    const now = Date.now();
+    const oldest = now - this.rules.lateToleranceMs;
+    if (tick.scheduledAt < oldest) {
+      await this.settleMissed(reg, now, oldest);
+    } else {
+      // Ticks before this one that nobody handled and that are past the tolerance were missed
+      // (e.g. due in the last moments before this replica started): settle them first.
+      if ((reg.lastEvent ?? reg.activeSince) < Math.min(tick.scheduledAt - 1, oldest)) {
+        await this.settleMissed(reg, now, Math.min(tick.scheduledAt - 1, oldest));
+      }
+      const cur = await this.registrations.get<AlarmConfig>(tick.id);
+      if (cur) await this.claimAndFire(cur.doc, tick.scheduledAt, false);
+    }
+    const after = await this.registrations.get<AlarmConfig>(tick.id);
+    return !!after && after.doc.generation === tick.generation && after.doc.status.active;
+  }
+
+  /**
+   * Claims tick `at` for registration `reg` (compare-and-set on `lastEvent`), counts it down from
+   * `remaining`, and ends the registration when this was its last tick; then queues the fire.
+   */
+  private async claimAndFire(reg: AlarmRegistration, at: number, late: boolean): Promise<void> {
+    let fire = false;
+    let ended = false;
+    const claimed = await this.registrations.update<AlarmConfig>(reg.id, (cur) => {
+      fire = false;
+      ended = false;
+      const c = cur.config;
+      if (cur.generation !== reg.generation || !cur.status.active) return undefined;
+      if (cur.lastEvent !== undefined && cur.lastEvent >= at) return undefined;
+      if (c.type !== 'once' && c.startDate !== undefined && at < c.startDate) return undefined;
+      if (c.type !== 'once' && c.stopDate !== undefined && at > c.stopDate) {
+        ended = true;
+        return this.ended(cur, at, { kind: 'AUTO', message: `Automatically disabled: the stopDate ${iso(c.stopDate)} has passed` });
+      }
+      const counters = { ...cur.counters, ...(late ? { caughtUp: cur.counters.caughtUp + 1 } : {}) };
+      const catchUpRun = late ? (cur.catchUpRun ?? 0) + 1 : 0;
+      if (counters.remaining !== undefined) {
+        if (counters.remaining <= 0) return undefined;
+        counters.remaining -= 1;
+      }
+      fire = true;
+      const next = { ...cur, counters, lastEvent: at, catchUpRun };
+      const end = this.endReason(next, at);
+      if (end) {
+        ended = true;
+        return { ...next, status: { active: false, dateChanged: Date.now(), reason: end } };
+      }
+      return next;
+    });
+    if (!claimed) return;
+    if (fire) {
+      const job: Omit<FeedFireJob, 'attempts' | 'enqueuedAt'> = {
+        id: `${claimed.id}@${claimed.generation}@${at}`,
+        registrationId: claimed.id,
+        generation: claimed.generation,
+        namespace: claimed.namespace,
+        trigger: claimed.trigger,
+        payload: firePayload(claimed.config, at, late),
+        idempotencyKey: `${claimed.config.type}:${iso(at)}`,
+        eventTime: at,
+      };
+      await this.events!.enqueue(job);
+      this.events!.count(this.name, late ? 'caughtup' : 'tick');
+    }
+    if (ended) {
+      this.logger.info({ registration: claimed.id, reason: claimed.status.reason?.message }, 'alarm ended');
+      await this.scheduler.remove(claimed.id);
+    }
+  }
+
+  private ended(cur: AlarmRegistration, at: number, reason: StatusReason): AlarmRegistration {
+    return { ...cur, lastEvent: at, status: { active: false, dateChanged: Date.now(), reason } };
+  }
+
+  /** Why the registration is over after claiming tick `at`, if it is. */
+  private endReason(reg: AlarmRegistration, at: number): StatusReason | undefined {
+    const c = reg.config;
+    if (c.type === 'once') {
+      return { kind: 'AUTO', message: c.deleteAfterFire === 'false' ? 'Automatically disabled after firing once' : 'Fired once; deleting the trigger' };
+    }
+    if (reg.counters.remaining === 0) return { kind: 'AUTO', message: `Automatically disabled after reaching maxTriggers (${c.maxTriggers})` };
+    if (c.stopDate !== undefined) {
+      const [next] = nextTicks(c, this.pattern(reg), at, 1);
+      if (next === undefined || next > c.stopDate) return { kind: 'AUTO', message: 'Automatically disabled after firing the last scheduled tick before the stopDate' };
+    }
+    return undefined;
+  }
+
+  /**
+   * Ticks up to `upto` that were due while no replica ran (or are delivered very late): the newest
+   * of them within `catchUpWindow` are fired late (`alarm.late: true`), at most `catchUp` per
+   * outage (until the next tick fired on time); the rest are counted as missed and skipped. A
+   * missed one-shot alarm with catch-up off is disabled with a reason that says so.
+   */
+  private async settleMissed(reg: AlarmRegistration, now: number, upto: number): Promise<void> {
+    const c = reg.config;
+    const pattern = this.pattern(reg);
+    const after = Math.max(reg.lastEvent ?? -Infinity, reg.activeSince);
+    const missed = ticksBetween(c, pattern, after, upto, MISSED_SCAN_CAP);
+    if (!missed.length) return;
+    const windowStart = now - c.catchUpWindow * 1000;
+    const budget = Math.max(0, c.catchUp - (reg.catchUpRun ?? 0));
+    const fresh = budget > 0 ? missed.filter((t) => t >= windowStart).slice(-budget) : [];
+    const skipUpTo = fresh.length ? fresh[0] - 1 : missed[missed.length - 1];
+    const skipped = missed.filter((t) => t <= skipUpTo);
+    if (skipped.length) {
+      const last = skipped[skipped.length - 1];
+      let ended = false;
+      const done = await this.registrations.update<AlarmConfig>(reg.id, (cur) => {
+        ended = false;
+        if (cur.generation !== reg.generation || !cur.status.active) return undefined;
+        if (cur.lastEvent !== undefined && cur.lastEvent >= last) return undefined;
+        const n = ticksBetween(cur.config, pattern, Math.max(cur.lastEvent ?? -Infinity, cur.activeSince), last, MISSED_SCAN_CAP).length;
+        const next = { ...cur, lastEvent: last, counters: { ...cur.counters, missed: cur.counters.missed + n } };
+        if (cur.config.type === 'once' && !fresh.length) {
+          ended = true;
+          return {
+            ...next,
+            status: { active: false, dateChanged: Date.now(), reason: { kind: 'AUTO' as const, message: `Missed: no provider was running at ${iso(cur.config.date)} and catch-up is off` } },
+          };
+        }
+        return next;
+      });
+      if (done) {
+        this.events!.count(this.name, 'missed', skipped.length);
+        this.logger.warn({ registration: reg.id, missed: skipped.length, through: iso(last) }, 'alarm ticks missed');
+        if (ended) await this.scheduler.remove(reg.id);
+      }
+    }
+    for (const t of fresh) {
+      const cur = await this.registrations.get<AlarmConfig>(reg.id);
+      if (!cur) return;
+      await this.claimAndFire(cur.doc, t, true);
+    }
+  }
+
+  /** A one-shot alarm with deleteAfterFire: the trigger (and, with `rules`, its rules) go, then the registration. */
+  async afterFire(reg: AlarmRegistration, _job: FeedFireJob, _outcome: FireOutcome): Promise<void> {
+    const c = reg.config;
+    if (c.type !== 'once' || c.deleteAfterFire === 'false' || !this.events) return;
+    const controller = this.events.controller;
+    if (c.deleteAfterFire === 'rules') {
+      const t = await controller.getTrigger(reg.namespace, reg.trigger, reg.authKey);
+      for (const ruleId of Object.keys(t.body?.rules ?? {})) {
+        const [ns, name] = ruleId.split('/');
+        if (name) await controller.deleteRule(ns, name, reg.authKey);
+      }
+    }
+    const status = await controller.deleteTrigger(reg.namespace, reg.trigger, reg.authKey);
+    await this.events.remove(reg.id);
+    this.logger.info({ registration: reg.id, triggerDelete: status, rules: c.deleteAfterFire === 'rules' }, 'once alarm deleted after firing');
+  }
+}

@@ -1,0 +1,114 @@
+import type { Logger } from '../../src/logging/logger.js';
+import type { ControllerClient, FireAnswer } from './controller-client.js';
+import type { FeedDeadLetters } from './dead-letters.js';
+import type { FeedFireJob, FeedFireStep } from './fire-queue.js';
+import type { FeedMetrics } from './metrics.js';
+import type { FeedEvents, FeedProvider } from './provider.js';
+import { iso, type LastFire } from './registration.js';
+import type { Registrations } from './registrations.js';
+
+/** What the firer works with (the FeedKit). */
+export interface FirerContext extends Pick<FeedEvents, 'disable' | 'count'> {
+  readonly registrations: Registrations;
+  readonly providers: Map<string, FeedProvider>;
+  readonly deadLetters: FeedDeadLetters;
+  readonly metrics: FeedMetrics;
+  readonly logger: Logger;
+}
+
+export interface RetryPolicy {
+  /** Attempts of a fire that meets 408/409/429/5xx or no answer, before it is dead-lettered. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** The answers that mean the fire can never succeed as it is: the registration is disabled (OpenWhisk's providers do the same). */
+export const isFatal = (status: number) => status >= 400 && status < 500 && ![408, 409, 429].includes(status);
+
+/** Exponential backoff with jitter, never sooner than the controller's Retry-After. */
+export function retryDelay(policy: RetryPolicy, attempts: number, retryAfterMs = 0, random = Math.random): number {
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempts - 1));
+  const jittered = exp / 2 + random() * (exp / 2);
+  return Math.round(Math.max(jittered, Math.min(retryAfterMs, policy.maxDelayMs * 5)));
+}
+
+/**
+ * Works off the feed fire queue: posts each fire to the controller with the owner's key (read from
+ * the registration, so a job holds no secret) and the event's idempotency key. 2xx: counted.
+ * 400/401/403/404/413 and other refusals: the registration is disabled with the status and the
+ * controller's message. 408/409/429/5xx/no answer: retried with backoff, then dead-lettered.
+ * A job of an older generation (the registration was paused, updated, re-created or deleted
+ * since) is dropped: a stop wins over any fire still in flight.
+ */
+export class FeedFirer {
+  constructor(
+    private readonly kit: FirerContext,
+    private readonly controller: ControllerClient,
+    private readonly retry: RetryPolicy,
+  ) {}
+
+  async process(job: FeedFireJob): Promise<FeedFireStep> {
+    const got = await this.kit.registrations.get(job.registrationId);
+    const reg = got?.doc;
+    const provider = reg ? this.kit.providers.get(reg.provider) : undefined;
+    if (!reg || !provider || reg.generation !== job.generation) {
+      this.kit.count(job.registrationId.split('/')[0], 'dropped');
+      return { done: true };
+    }
+    const answer = await this.controller.fire(reg.namespace, reg.trigger, reg.authKey, job.payload, job.idempotencyKey);
+    if (answer.status >= 200 && answer.status < 300) {
+      this.kit.metrics.observeLatency(reg.provider, Date.now() - job.eventTime);
+      this.kit.count(reg.provider, 'fired');
+      await this.record(job, answer, true);
+      await provider.afterFire?.(reg, job, 'fired');
+      return { done: true };
+    }
+    if (isFatal(answer.status)) {
+      this.kit.count(reg.provider, 'refused');
+      await this.record(job, answer, false);
+      await this.kit.disable(
+        reg.id,
+        {
+          kind: 'AUTO',
+          statusCode: answer.status,
+          message: `Automatically disabled after receiving a ${answer.status} status code when firing the trigger: ${answer.error ?? 'no message'}`,
+        },
+      );
+      await provider.afterFire?.(reg, job, 'disabled');
+      return { done: true };
+    }
+    const attempts = job.attempts + 1;
+    if (attempts >= this.retry.maxAttempts) {
+      this.kit.count(reg.provider, 'deadlettered');
+      const error = answer.error ?? `status ${answer.status}`;
+      await this.kit.deadLetters.add({ registrationId: reg.id, job: { ...job, attempts, lastStatus: answer.status, lastError: error }, status: answer.status, error, at: Date.now() });
+      this.kit.logger.warn({ registration: reg.id, statusCode: answer.status, attempts, event: iso(job.eventTime) }, 'feed fire dead-lettered');
+      await this.record(job, answer, false);
+      await provider.afterFire?.(reg, job, 'failed');
+      return { done: true };
+    }
+    this.kit.count(reg.provider, 'retried');
+    return {
+      done: false,
+      job: { ...job, attempts, lastStatus: answer.status, lastError: answer.error },
+      retryInMs: retryDelay(this.retry, attempts, answer.retryAfterMs),
+    };
+  }
+
+  private async record(job: FeedFireJob, answer: FireAnswer, ok: boolean): Promise<void> {
+    const lastFire: LastFire = {
+      scheduledTime: iso(job.eventTime),
+      at: iso(Date.now()),
+      statusCode: answer.status,
+      ...(answer.activationId ? { activationId: answer.activationId } : {}),
+      ...(ok ? {} : { error: answer.error ?? `status ${answer.status}` }),
+    };
+    await this.kit.registrations.update(job.registrationId, (cur) => {
+      if (cur.generation !== job.generation && ok) return undefined;
+      const counters = ok ? { ...cur.counters, fired: cur.counters.fired + 1 } : { ...cur.counters, failed: cur.counters.failed + 1 };
+      const newer = cur.lastFire && Date.parse(cur.lastFire.scheduledTime) > job.eventTime;
+      return { ...cur, counters, lastFire: newer ? cur.lastFire : lastFire };
+    });
+  }
+}

@@ -1,0 +1,62 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { startStandaloneProcess, type StandaloneProcess } from '../support/standalone-process.js';
+import { ECHO, feedClient, sleep, until } from './alarms-support.js';
+
+/**
+ * Alarms across a standalone restart on the same data directory: maxTriggers is a persisted
+ * counter (N fires in all, not N per process lifetime), and the catch-up policy fires the newest
+ * missed ticks late while the rest are counted as missed.
+ */
+const ENV = { WHISKHUB_CONTAINER_FACTORY: 'process', WHISKHUB_AUTH_CACHE_MS: '0', WHISKHUB_ALARMS_LATE_TOLERANCE_MS: '1000' };
+let wh: StandaloneProcess;
+const f = feedClient(() => wh);
+
+afterAll(async () => {
+  if (wh) expect(await wh.stop()).toBe(0);
+});
+
+describe('alarms across a restart', () => {
+  it('keeps maxTriggers across a restart and catches up missed ticks when asked', async () => {
+    wh = await startStandaloneProcess({ env: ENV });
+    for (const name of ['limited-echo', 'catchup-echo']) await f.api('PUT', `/actions/${name}`, { exec: { kind: 'nodejs:default', code: ECHO } });
+
+    expect((await f.create('limited', 'alarm', { cron: '* * * * * *', maxTriggers: 6 })).status).toBe(200);
+    await f.api('PUT', '/rules/limited-rule', { trigger: '/_/limited', action: '/_/limited-echo' });
+    expect((await f.create('catchup', 'alarm', { cron: '* * * * * *', catchUp: 2, catchUpWindow: 600 })).status).toBe(200);
+    await f.api('PUT', '/rules/catchup-rule', { trigger: '/_/catchup', action: '/_/catchup-echo' });
+    await f.create('skipper', 'alarm', { cron: '* * * * * *' }); // catch-up off: missed ticks are counted, not fired
+
+    await until('two limited fires', async () => f.result(await f.get('limited')).counters.fired >= 2);
+    expect(await wh.stop()).toBe(0);
+    const downAt = Date.now();
+    await sleep(4_000);
+    wh = await startStandaloneProcess({ dataDir: wh.dataDir, env: ENV });
+    const downMs = Date.now() - downAt;
+
+    const limited = await until('limited to end', async () => {
+      const r = f.result(await f.get('limited'));
+      return r.status.active === false ? r : undefined;
+    }, 30_000);
+    expect(limited.status.reason).toMatchObject({ kind: 'AUTO', message: 'Automatically disabled after reaching maxTriggers (6)' });
+    expect(limited.counters).toMatchObject({ fired: 6, remaining: 0 });
+    await sleep(2_000);
+    expect(await f.count('limited-echo')).toBe(6);
+    expect(await f.count('limited')).toBe(6);
+
+    const late = (await f.results('catchup-echo')).filter((p) => p.alarm.late === true);
+    expect(late).toHaveLength(2);
+    const lateTimes = late.map((p) => Date.parse(p.alarm.scheduledTime)).sort();
+    expect(lateTimes[1] - lateTimes[0]).toBe(1000);
+    const catchup = f.result(await f.get('catchup'));
+    expect(catchup.counters.caughtUp).toBe(2);
+    expect(catchup.counters.missed).toBeGreaterThanOrEqual(1);
+    const skipper = f.result(await f.get('skipper'));
+    expect(skipper.counters.missed).toBeGreaterThanOrEqual(Math.floor(downMs / 1000) - 3);
+    expect(skipper.counters.caughtUp).toBe(0);
+    expect(skipper.status.active).toBe(true);
+
+    // No scheduled time fired twice, across both lives of the process.
+    const times = (await f.results('catchup-echo')).map((p) => p.alarm.scheduledTime);
+    expect(new Set(times).size).toBe(times.length);
+  });
+});
