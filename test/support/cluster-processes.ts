@@ -42,6 +42,10 @@ export interface Cluster {
   killInvoker(index: number): Promise<void>;
   /** Starts invoker `index` again (after a kill), as a new process with the same settings. */
   restartInvoker(index: number): RoleProcess;
+  /** SIGKILLs the controller (no goodbye: accepted fires stay in Redis, completions in Kafka). */
+  killController(): Promise<void>;
+  /** Starts the controller again on the same port and waits until it listens. */
+  restartController(): Promise<RoleProcess>;
   /** Stops every process and removes what the run left: topics, groups, databases, containers. */
   stop(): Promise<void>;
 }
@@ -170,6 +174,17 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         invokers[index] = inv;
         procs.push(inv);
         return inv;
+      },
+      killController: async () => {
+        cluster.controller.child.kill('SIGKILL');
+        await cluster.controller.exited;
+      },
+      restartController: async () => {
+        const next = startRole('controller0', 'controller', { ...env, ...opts.controllerEnv });
+        procs.push(next);
+        cluster.controller = next;
+        await waitFor('the restarted controller to listen', () => next.output().includes('controller0 on 127.0.0.1:'), 60_000, [next]);
+        return next;
       },
       stop: async () => {
         await Promise.all(procs.map((p) => stopRole(p)));
