@@ -13,7 +13,16 @@ export async function load(
   url: string,
   opts: { seconds: number; connections: number; headers?: Record<string, string>; method?: string; body?: string },
 ): Promise<LoadResult> {
-  const r = await autocannon({ url, duration: opts.seconds, connections: opts.connections, pipelining: 1, headers: opts.headers, method: opts.method, body: opts.body });
+  const r = await autocannon({
+    url,
+    duration: opts.seconds,
+    connections: opts.connections,
+    pipelining: 1,
+    headers: opts.headers,
+    // autocannon refuses an explicit undefined method
+    ...(opts.method ? { method: opts.method } : {}),
+    ...(opts.body !== undefined ? { body: opts.body } : {}),
+  });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
 }
 
