@@ -42,7 +42,7 @@ function wireFeeds(config: Config, store: ArtifactStore, queue: FeedFireQueue, s
 
 /** Standalone: the providers in-process, on the embedded store, node-cron and an in-process fire queue, firing over loopback. */
 export function standaloneFeeds(config: Config, store: ArtifactStore, apiHost: () => string, logger: Logger): FeedParts {
-  const log = logger.child({ component: 'feeds' });
+  const log = logger.child({ role: 'feeds' });
   return wireFeeds(config, store, new EmbeddedFeedFireQueue(store, log), new NodeCronScheduler(log), apiHost, log);
 }
 
