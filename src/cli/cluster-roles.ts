@@ -4,6 +4,7 @@ import { BullFireQueue } from '../triggers/bullmq/bullmq-fire-queue.js';
 import type { Logger } from '../logging/logger.js';
 import { withEntityCache } from '../store/entity-cache.js';
 import { buildController } from './build-controller.js';
+import { stopSteps } from './stop-steps.js';
 import { openBus, openContainerFactory } from './open-pipeline-parts.js';
 import { openStore } from './open-store.js';
 import { shareEntityCache } from './share-entity-cache.js';
@@ -15,20 +16,9 @@ export interface RunningRole {
   stop(): Promise<void>;
 }
 
-/** Stops what was started, newest first, logging (not throwing) what fails. */
-function stopper(logger: Logger) {
-  const steps: (() => Promise<void>)[] = [];
-  return {
-    add: (step: () => Promise<void>) => steps.unshift(step),
-    run: async () => {
-      for (const step of steps.splice(0)) await step().catch((err) => logger.error({ err }, 'error while stopping'));
-    },
-  };
-}
-
 /** `whiskhub controller`: the REST API and the load balancer, over Kafka and the store. */
 export async function startControllerRole(config: Config, logger: Logger): Promise<RunningRole> {
-  const stops = stopper(logger);
+  const stops = stopSteps(logger);
   try {
     const cache = withEntityCache(await openStore(config, logger), config.entityCacheMs);
     const store = cache.store;
@@ -60,7 +50,7 @@ export async function startControllerRole(config: Config, logger: Logger): Promi
 
 /** `whiskhub invoker`: consumes its topic and runs activations in containers. */
 export async function startInvokerRole(config: Config, logger: Logger): Promise<RunningRole> {
-  const stops = stopper(logger);
+  const stops = stopSteps(logger);
   try {
     const store = await openStore(config, logger);
     stops.add(() => store.close());

@@ -11,6 +11,7 @@ import { EmbeddedFireQueue } from '../triggers/embedded/embedded-fire-queue.js';
 import { installCatalog } from '../../catalog/installer.js';
 import { catalogPackages } from '../../catalog/manifest.js';
 import { buildController } from './build-controller.js';
+import { stopSteps } from './stop-steps.js';
 import { standaloneFeeds } from './feed-providers.js';
 import { openBus, openContainerFactory } from './open-pipeline-parts.js';
 import { openStore } from './open-store.js';
@@ -48,10 +49,10 @@ export async function startStandalone(config: Config, logger: Logger): Promise<S
   mkdirSync(config.dataDir, { recursive: true });
   const store = await openStore(config, logger);
   const bus = openBus(config, logger, 'whiskhub-standalone');
-  const stoppers: (() => Promise<void>)[] = [async () => bus.close(), async () => store.close()];
-  const stopAll = async () => {
-    for (const stop of stoppers.splice(0)) await stop().catch((err) => logger.error({ err }, 'error while stopping'));
-  };
+  const stops = stopSteps(logger);
+  stops.add(() => store.close());
+  stops.add(async () => bus.close());
+  const stopAll = stops.run;
   try {
     const admin = new AdminService(store);
     const guest = await admin.ensureNamespace('guest', 'guest', config.guestAuth);
@@ -71,15 +72,15 @@ export async function startStandalone(config: Config, logger: Logger): Promise<S
         feeds.register(a);
       },
     });
-    stoppers.unshift(() => pipeline!.balancer.stop());
+    stops.add(() => pipeline!.balancer.stop());
     // Fires are kept in the embedded store until fanned out, so a crash loses none.
     const triggers = new TriggerEngine(store, new EmbeddedFireQueue(store, logger), pipeline!.gateway, ctx.throttles, config, logger, bus.durable);
-    stoppers.unshift(() => triggers.stop());
+    stops.add(() => triggers.stop());
     const factory = await openContainerFactory(config, logger);
-    stoppers.unshift(() => factory.close());
+    stops.add(() => factory.close());
     const invoker = await startInvoker(config, store, bus, factory, logger);
-    stoppers.unshift(() => invoker.stop());
-    stoppers.unshift(() => app.close());
+    stops.add(() => invoker.stop());
+    stops.add(() => app.close());
     await pipeline!.balancer.waitForInvoker(10_000);
     await triggers.start();
     await app.listen({ host: config.host, port: config.port });
@@ -92,7 +93,7 @@ export async function startStandalone(config: Config, logger: Logger): Promise<S
       packages: catalogPackages({ alarmsProviderUrl: config.feeds.providerUrl }),
       report: (line) => logger.info(line),
     });
-    stoppers.unshift(() => feeds.kit.stop());
+    stops.add(() => feeds.kit.stop());
     await feeds.kit.start();
     writeFileSync(runtimeFile(config.dataDir), JSON.stringify({ pid: process.pid, apiHost }));
     return {
