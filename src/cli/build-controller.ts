@@ -23,9 +23,11 @@ export async function buildController(
     /** Builds the gateway to the pipeline, given the controller's throttles (they are shared). */
     gateway?: (throttles: NamespaceThrottles) => ActivationGateway | Promise<ActivationGateway>;
     extraRoutes?: (app: FastifyInstance) => void;
+    /** Shared counters for a cluster (Redis); in memory when not given. */
+    throttles?: NamespaceThrottles;
   } = {},
 ): Promise<ControllerParts> {
-  const throttles = new InMemoryThrottles(config.throttles);
+  const throttles = options.throttles ?? new InMemoryThrottles(config.throttles);
   const ctx: ControllerContext = {
     config,
     store,

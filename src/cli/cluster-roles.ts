@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import { TriggerEngine } from '../controller/invoke/trigger-engine.js';
+import { RedisThrottles } from '../controller/throttles/redis/redis-throttles.js';
 import { BullFireQueue } from '../triggers/bullmq/bullmq-fire-queue.js';
 import type { Logger } from '../logging/logger.js';
 import { withEntityCache } from '../store/entity-cache.js';
@@ -27,14 +28,17 @@ export async function startControllerRole(config: Config, logger: Logger): Promi
     stops.add(() => bus.close());
     const sharing = await shareEntityCache(cache, bus, config.controllerIndex, logger);
     stops.add(() => sharing.stop());
+    // Fires wait in BullMQ on Redis until fanned out (any controller works off any fire, also
+    // those a controller that died had accepted); per-minute throttles count there too.
+    if (!config.redisUrl) throw new Error('WHISKHUB_REDIS_URL is not set: the controller keeps accepted fires and throttle counters in Redis');
+    const sharedThrottles = new RedisThrottles(config.redisUrl, config.throttles, `${config.kafkaPrefix}whiskhub:throttle:`);
+    stops.add(() => sharedThrottles.close());
     let pipeline: ControllerPipeline | undefined;
     const { app, ctx } = await buildController(config, store, logger, {
       gateway: async (throttles) => (pipeline = await startControllerPipeline(config, store, bus, throttles, logger)).gateway,
+      throttles: sharedThrottles,
     });
     stops.add(() => pipeline!.balancer.stop());
-    // Fires wait in BullMQ on Redis until fanned out: any controller works off any fire, also
-    // those a controller that died had accepted.
-    if (!config.redisUrl) throw new Error('WHISKHUB_REDIS_URL is not set: the controller keeps accepted fires in Redis');
     const fires = new BullFireQueue({ redisUrl: config.redisUrl, name: `${config.kafkaPrefix}whiskhub-fires`, logger });
     const triggers = new TriggerEngine(store, fires, pipeline!.gateway, ctx.throttles, config, logger, bus.durable);
     await triggers.start();
