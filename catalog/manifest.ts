@@ -28,7 +28,28 @@ export interface CatalogPackage {
 export interface CatalogOptions {
   /** Bound as the package's `providerUrl` when set (the cluster: the alarms provider's address). */
   alarmsProviderUrl?: string;
+  /** The GitHub provider's address (default: alarmsProviderUrl, the one feed provider URL). */
+  githubProviderUrl?: string;
+  /** The Slack provider's address (default: alarmsProviderUrl). */
+  slackProviderUrl?: string;
 }
+
+const providerParams = (url?: string): KeyValue[] => (url ? [{ key: 'providerUrl', value: url }] : []);
+
+/** A feed action of github or slack (one code file per feed). */
+const hookFeed = (name: string, file: string, description: string, params: ReturnType<typeof param>[]): CatalogAction => ({
+  name,
+  file,
+  kind: 'nodejs:20',
+  annotations: [
+    { key: 'feed', value: true },
+    { key: 'description', value: description },
+    { key: 'parameters', value: params },
+    { key: 'provide-api-key', value: false },
+  ],
+  parameters: [],
+  limits: { timeout: 60_000 },
+});
 
 const param = (name: string, description: string, required = false) => ({ name, required, description });
 
@@ -80,6 +101,54 @@ export function catalogPackages(o: CatalogOptions = {}): CatalogPackage[] {
           param('stopDate', 'No fire after this date'),
           param('maxTriggers', 'Fire at most this many times (-1: unlimited; not with stopDate)'),
         ], [{ key: 'isInterval', value: true }]),
+      ],
+    },
+    {
+      name: 'github',
+      publish: true,
+      annotations: [{ key: 'description', value: 'GitHub repository events as triggers: signed, deduplicated webhook deliveries' }],
+      parameters: providerParams(o.githubProviderUrl ?? o.alarmsProviderUrl),
+      actions: [
+        hookFeed('webhook', 'packages/github/webhook.js', 'Fire a trigger on GitHub repository events (creates a signed repository hook)', [
+          param('username', 'GitHub user name (owner of repository when it has no owner/)', true),
+          param('repository', 'owner/repo, or a repository of username', true),
+          param('accessToken', 'A token that can write repository hooks', true),
+          param('events', 'Comma-separated GitHub event names (push,pull_request,issues), or *', true),
+          param('baseUrl', 'GitHub REST API root (default https://api.github.com; Enterprise: https://<host>/api/v3)'),
+        ]),
+      ],
+    },
+    {
+      name: 'slack',
+      publish: true,
+      annotations: [{ key: 'description', value: 'Slack: Events API deliveries as triggers, and posting messages' }],
+      parameters: providerParams(o.slackProviderUrl ?? o.alarmsProviderUrl),
+      actions: [
+        hookFeed('events', 'packages/slack/events.js', 'Fire a trigger on Slack Events API events (answer: the Request URL for the Slack app)', [
+          param('signingSecret', 'The Slack app\'s Signing Secret', true),
+          param('eventTypes', 'Comma-separated event types that fire (message,app_mention); default all'),
+        ]),
+        {
+          name: 'post',
+          file: 'packages/slack/post.js',
+          kind: 'nodejs:20',
+          annotations: [
+            { key: 'description', value: 'Post a message to Slack; fails with Slack\'s error when Slack refuses it' },
+            {
+              key: 'parameters',
+              value: [
+                param('url', 'Incoming-webhook URL (or a Web API method URL with token)'),
+                param('token', 'Bot token for chat.postMessage (with channel)'),
+                param('channel', 'Channel to post to'),
+                param('text', 'The message text', true),
+                param('username', 'Name shown as the sender'),
+                param('baseUrl', 'Slack Web API root (default https://slack.com/api)'),
+              ],
+            },
+          ],
+          parameters: [],
+          limits: { timeout: 60_000 },
+        },
       ],
     },
   ];

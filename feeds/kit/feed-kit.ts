@@ -77,6 +77,8 @@ export class FeedKit implements FeedEvents {
   async remove(id: string): Promise<void> {
     const provider = this.providers.get(id.slice(0, id.indexOf('/')));
     await provider?.deactivate(id);
+    const reg = provider?.removed ? await this.registrations.get(id) : undefined;
+    if (reg) await provider!.removed!(reg.doc).catch((err) => this.logger.warn({ registration: id, error: (err as Error).message }, 'feed clean-up failed'));
     await this.registrations.delete(id);
     await this.deadLetters.clear(id);
   }

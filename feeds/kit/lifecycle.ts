@@ -70,6 +70,7 @@ export class FeedLifecycle {
     await this.authorize(namespace, trigger, req.authKey);
     const old = await this.kit.registrations.get<Record<string, unknown>>(id);
     if (old) await p.deactivate(id);
+    if (old && p.removed) await p.removed(old.doc).catch((err) => this.kit.logger.warn({ registration: id, error: (err as Error).message }, 'feed clean-up failed'));
     const reg: Registration = {
       id,
       provider: p.name,
@@ -87,7 +88,13 @@ export class FeedLifecycle {
     };
     await this.kit.registrations.put(reg);
     if (old) await this.kit.deadLetters.clear(id);
-    await p.activate(reg);
+    try {
+      await p.activate(reg);
+    } catch (err) {
+      // Nothing half-made stays behind: the CLI deletes the trigger after a failed CREATE.
+      await this.kit.registrations.delete(id);
+      throw err;
+    }
     this.kit.count(p.name, old ? 'recreated' : 'created');
     this.kit.logger.info({ registration: id, feed, generation: reg.generation }, 'feed registration created');
     const { config: _c, ...extras } = p.describe(reg);

@@ -27,6 +27,11 @@ export interface FeedProvider<C = any> {
   activate(reg: Registration<C>): Promise<void>;
   /** Stops them; a no-op for a registration not started. */
   deactivate(id: string): Promise<void>;
+  /**
+   * The registration is going for good (DELETE, or replaced by a new CREATE): undo what
+   * `activate` set up outside the hub (a GitHub repository hook). Failures are logged, not thrown.
+   */
+  removed?(reg: Registration<C>): Promise<void>;
   /** Brings up the provider's event sources for every active registration (after a restart). */
   start(events: FeedEvents): Promise<void>;
   stop(): Promise<void>;

@@ -12,6 +12,13 @@ import { FEEDS_PREFIX, feedProviderApi } from '../../feeds/kit/provider-api.js';
 import { BullFeedFireQueue } from '../../feeds/kit/queues/bullmq-feed-queue.js';
 import { EmbeddedFeedFireQueue } from '../../feeds/kit/queues/embedded-feed-queue.js';
 import { Registrations } from '../../feeds/kit/registrations.js';
+import { Deliveries, HOOKS_PREFIX } from '../../feeds/kit/hooks.js';
+import type { FeedProvider } from '../../feeds/kit/provider.js';
+import { GitHubHooksApi } from '../../feeds/github/hooks-api.js';
+import { githubHooks } from '../../feeds/github/receive.js';
+import { GitHubProvider } from '../../feeds/github/start.js';
+import { slackHooks } from '../../feeds/slack/receive.js';
+import { SlackProvider } from '../../feeds/slack/start.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { installErrorHandling } from '../controller/http/error-handler.js';
 import { installJsonParser } from '../controller/http/json-body.js';
@@ -21,44 +28,87 @@ import { openStore } from './open-store.js';
 
 export interface FeedParts {
   kit: FeedKit;
-  /** Mounts the provider API under /feeds/v1 on an app. */
+  /** Mounts the provider API under /feeds/v1, and the GitHub and Slack deliveries under /hooks/v1, on an app. */
   register(app: FastifyInstance): void;
 }
 
-/** Wires the feed kit and the alarms provider over a store, a fire queue and a scheduler. */
-function wireFeeds(config: Config, store: ArtifactStore, queue: FeedFireQueue, scheduler: AlarmScheduler, controllerUrl: () => string, logger: Logger): FeedParts {
-  const alarms = new AlarmsProvider(scheduler, new Registrations(store), config.feeds.alarms, logger.child({ provider: 'alarms' }));
+export type ProviderName = 'alarms' | 'github' | 'slack';
+export const PROVIDER_NAMES: readonly ProviderName[] = ['alarms', 'github', 'slack'];
+
+/**
+ * Wires the feed kit and the named providers over a store and a fire queue. The alarms provider
+ * needs a scheduler; GitHub and Slack deliveries are answered at `<publicUrl>/hooks/v1/…`.
+ */
+function wireFeeds(
+  config: Config,
+  store: ArtifactStore,
+  queue: FeedFireQueue,
+  names: readonly ProviderName[],
+  scheduler: () => AlarmScheduler,
+  controllerUrl: () => string,
+  publicUrl: () => string,
+  logger: Logger,
+): FeedParts {
+  const registrations = new Registrations(store);
+  const deliveries = new Deliveries(store);
+  const providers: FeedProvider[] = [];
+  const hooks: ((app: FastifyInstance) => void)[] = [];
+  const maxBody = config.feeds.hooksMaxBodyBytes;
+  for (const name of names) {
+    const log = logger.child({ provider: name });
+    if (name === 'alarms') providers.push(new AlarmsProvider(scheduler(), registrations, config.feeds.alarms, log));
+    if (name === 'github') {
+      const github = new GitHubProvider(registrations, deliveries, new GitHubHooksApi(), publicUrl, log);
+      providers.push(github);
+      hooks.push((app) => void app.register(githubHooks(github, maxBody), { prefix: HOOKS_PREFIX }));
+    }
+    if (name === 'slack') {
+      const slack = new SlackProvider(registrations, deliveries, publicUrl, log);
+      providers.push(slack);
+      hooks.push((app) => void app.register(slackHooks(slack, maxBody), { prefix: HOOKS_PREFIX }));
+    }
+  }
   const kit = new FeedKit({
     store,
     queue,
     controller: new RestControllerClient(controllerUrl),
-    providers: [alarms],
+    providers,
     retry: config.feeds.retry,
     logger,
     replica: `${hostname()}:${process.pid}`,
   });
-  return { kit, register: (app) => void app.register(feedProviderApi(kit), { prefix: FEEDS_PREFIX }) };
+  return {
+    kit,
+    register: (app) => {
+      void app.register(feedProviderApi(kit), { prefix: FEEDS_PREFIX });
+      for (const h of hooks) h(app);
+    },
+  };
 }
 
 /** Standalone: the providers in-process, on the embedded store, node-cron and an in-process fire queue, firing over loopback. */
 export function standaloneFeeds(config: Config, store: ArtifactStore, apiHost: () => string, logger: Logger): FeedParts {
   const log = logger.child({ role: 'feeds' });
-  return wireFeeds(config, store, new EmbeddedFeedFireQueue(store, log), new NodeCronScheduler(log), apiHost, log);
+  const publicUrl = () => config.feeds.publicUrl ?? apiHost();
+  return wireFeeds(config, store, new EmbeddedFeedFireQueue(store, log), PROVIDER_NAMES, () => new NodeCronScheduler(log), apiHost, publicUrl, log);
 }
 
 /**
- * `whiskhub provider alarms`: one replica of the alarms provider for the cluster. Registrations
- * in the store (CouchDB), schedules and fires in BullMQ on Redis, so any number of replicas share
- * the work and each tick fires once whichever of them is alive. Serves the provider API, health
- * and metrics on WHISKHUB_FEEDS_PORT.
+ * `whiskhub provider alarms|github|slack`: one replica of a provider for the cluster.
+ * Registrations in the store (CouchDB), fires (and alarm schedules) in BullMQ on Redis, so any
+ * number of replicas share the work. Serves the provider API, health and metrics, and for GitHub
+ * and Slack the deliveries under /hooks/v1, on WHISKHUB_FEEDS_PORT.
  */
-export async function startAlarmsProviderRole(config: Config, logger: Logger): Promise<{ describe: string; stop(): Promise<void> }> {
-  if (!config.redisUrl) throw new ConfigError('whiskhub provider alarms needs WHISKHUB_REDIS_URL');
+export async function startProviderRole(name: ProviderName, config: Config, logger: Logger): Promise<{ describe: string; stop(): Promise<void> }> {
+  if (!config.redisUrl) throw new ConfigError(`whiskhub provider ${name} needs WHISKHUB_REDIS_URL`);
   const store = await openStore(config, logger);
   const prefix = config.feeds.queuePrefix;
-  const queue = new BullFeedFireQueue({ redisUrl: config.redisUrl, name: `${prefix}-feed-fires`, logger });
-  const scheduler = new BullAlarmScheduler({ redisUrl: config.redisUrl, name: `${prefix}-alarms`, logger });
-  const parts = wireFeeds(config, store, queue, scheduler, () => config.feeds.controllerUrl, logger);
+  // One fire queue per provider: a replica works off only jobs whose registrations it serves.
+  const fires = name === 'alarms' ? `${prefix}-feed-fires` : `${prefix}-${name}-feed-fires`;
+  const queue = new BullFeedFireQueue({ redisUrl: config.redisUrl, name: fires, logger });
+  const scheduler = () => new BullAlarmScheduler({ redisUrl: config.redisUrl!, name: `${prefix}-alarms`, logger });
+  const publicUrl = () => config.feeds.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.feeds.port}`;
+  const parts = wireFeeds(config, store, queue, [name], scheduler, () => config.feeds.controllerUrl, publicUrl, logger);
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
   installJsonParser(app);
   installErrorHandling(app);
@@ -74,7 +124,7 @@ export async function startAlarmsProviderRole(config: Config, logger: Logger): P
     throw err;
   }
   return {
-    describe: `alarms provider on ${config.host}:${config.feeds.port} (queues ${prefix}-alarms, ${prefix}-feed-fires)`,
+    describe: `${name} provider on ${config.host}:${config.feeds.port} (queues ${name === 'alarms' ? `${prefix}-alarms, ` : ''}${fires})`,
     stop: async () => {
       await app.close();
       await parts.kit.stop();
@@ -83,17 +133,20 @@ export async function startAlarmsProviderRole(config: Config, logger: Logger): P
   };
 }
 
-/** `whiskhub provider alarms`. */
+/** The alarms provider role (kept for callers of the earlier name). */
+export const startAlarmsProviderRole = (config: Config, logger: Logger) => startProviderRole('alarms', config, logger);
+
+/** `whiskhub provider alarms|github|slack`. */
 export function registerProviderCommand(program: Command): void {
   program
     .command('provider')
-    .argument('<name>', 'the feed provider to run: alarms')
+    .argument('<name>', `the feed provider to run: ${PROVIDER_NAMES.join(', ')}`)
     .description('run a feed provider replica (cluster: CouchDB, Redis; fires through the controller)')
     .action(async (name: string) => {
-      if (name !== 'alarms') throw new ConfigError(`unknown provider '${name}': alarms is the one there is`);
+      if (!PROVIDER_NAMES.includes(name as ProviderName)) throw new ConfigError(`unknown provider '${name}': use one of ${PROVIDER_NAMES.join(', ')}`);
       const config = loadConfig(process.env, 'cluster');
       const logger = createLogger(config.logLevel, `provider-${name}`);
-      const role = await startAlarmsProviderRole(config, logger);
+      const role = await startProviderRole(name as ProviderName, config, logger);
       logger.info(`${role.describe} started`);
       const stop = async (signal: string) => {
         logger.info({ signal }, 'stopping');

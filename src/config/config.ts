@@ -56,6 +56,9 @@ export interface Config {
     queuePrefix: string;
     retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
     alarms: { limitCronFields: boolean; delayLimitSeconds: number; lateToleranceMs: number };
+    /** Where GitHub and Slack deliver (`<publicUrl>/hooks/v1/…`); unset: the API host. */
+    publicUrl?: string;
+    hooksMaxBodyBytes: number;
   };
   invoker: {
     index: number;
@@ -197,6 +200,8 @@ function feedSettings(env: Env, mode: Mode, apiHost: string) {
         baseDelayMs: int(env, mode, 'WHISKHUB_FEEDS_RETRY_BASE_MS', 1),
         maxDelayMs: int(env, mode, 'WHISKHUB_FEEDS_RETRY_MAX_MS', 1),
       },
+      publicUrl: url(env, mode, 'WHISKHUB_PUBLIC_URL')?.replace(/\/+$/, ''),
+      hooksMaxBodyBytes: int(env, mode, 'WHISKHUB_HOOKS_MAX_BODY_BYTES', 1024),
       alarms: {
         limitCronFields: oneOf<'true' | 'false'>(env, mode, 'WHISKHUB_ALARMS_LIMIT_CRON_FIELDS') === 'true',
         delayLimitSeconds,
