@@ -9,14 +9,16 @@ import { ConfigError, loadConfig } from '../config/config.js';
  * what the Kubernetes Job runs, and what standalone does in-process at start.
  */
 export function registerCatalogCommand(program: Command): void {
-  const catalog = program.command('catalog').description('the /whisk.system packages (alarms)');
+  const catalog = program.command('catalog').description('the /whisk.system packages (alarms, github, slack)');
   catalog
     .command('install')
     .description('install or update the system packages through the REST API (idempotent)')
     .option('--apihost <url>', 'the controller (default: WHISKHUB_API_HOST, else http://127.0.0.1:3233)')
     .option('--auth <uuid:key>', 'the whisk.system key (default: WHISKHUB_SYSTEM_AUTH)')
     .option('--provider-url <url>', 'bind providerUrl: where feed actions reach the providers (default: WHISKHUB_FEEDS_PROVIDER_URL, else none)')
-    .action(async (opts: { apihost?: string; auth?: string; providerUrl?: string }) => {
+    .option('--github-provider-url <url>', 'where the github feed action reaches its provider, when it runs apart from the others (default: --provider-url)')
+    .option('--slack-provider-url <url>', 'where the slack feed action reaches its provider, when it runs apart from the others (default: --provider-url)')
+    .action(async (opts: { apihost?: string; auth?: string; providerUrl?: string; githubProviderUrl?: string; slackProviderUrl?: string }) => {
       const config = loadConfig(process.env, 'cluster');
       const authKey = opts.auth ?? config.systemAuth;
       if (!authKey) throw new ConfigError('catalog install needs the whisk.system key: --auth or WHISKHUB_SYSTEM_AUTH');
@@ -25,7 +27,11 @@ export function registerCatalogCommand(program: Command): void {
       await installCatalog({
         apiHost,
         authKey,
-        packages: catalogPackages({ alarmsProviderUrl: opts.providerUrl ?? config.feeds.providerUrl }),
+        packages: catalogPackages({
+          alarmsProviderUrl: opts.providerUrl ?? config.feeds.providerUrl,
+          githubProviderUrl: opts.githubProviderUrl ?? opts.providerUrl ?? config.feeds.providerUrl,
+          slackProviderUrl: opts.slackProviderUrl ?? opts.providerUrl ?? config.feeds.providerUrl,
+        }),
         report: (line) => console.log(line),
       });
     });
