@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleAction } from './bundle.js';
 import type { CatalogAction, CatalogPackage, KeyValue } from './manifest.js';
 
 /** Where packages/ lives: up from this file (it also runs compiled, from dist/catalog/). */
 export function findPackagesRoot(from = fileURLToPath(new URL('.', import.meta.url))): string {
   let dir = from;
-  while (!existsSync(join(dir, 'packages', 'alarms', 'alarm.js'))) {
+  while (!existsSync(join(dir, 'packages', 'feed-action.js'))) {
     const up = dirname(dir);
     if (up === dir) throw new Error('cannot find the packages/ folder of the system actions');
     dir = up;
@@ -112,7 +113,7 @@ export async function installCatalog(o: InstallOptions): Promise<InstallSummary>
   return summary;
 
   async function installAction(pkg: CatalogPackage, a: CatalogAction): Promise<void> {
-    const code = readFileSync(join(root, a.file), 'utf8');
+    const code = a.bundle?.length ? bundleAction(join(root, a.file), a.bundle) : readFileSync(join(root, a.file), 'utf8');
     const path = `/actions/${pkg.name}/${a.name}`;
     const current = await api('GET', `${path}?code=true`);
     const want = { exec: { kind: a.kind, code }, parameters: a.parameters, annotations: a.annotations, limits: a.limits ?? {} };

@@ -11,6 +11,8 @@ export interface CatalogAction {
   name: string;
   /** Path of the code, relative to the repository root. */
   file: string;
+  /** npm packages the code requires: the action is installed as a zip holding them (binary code). */
+  bundle?: string[];
   kind: string;
   annotations: KeyValue[];
   parameters: KeyValue[];
@@ -32,14 +34,23 @@ export interface CatalogOptions {
   githubProviderUrl?: string;
   /** The Slack provider's address (default: alarmsProviderUrl). */
   slackProviderUrl?: string;
+  /** The Kafka provider's address (default: alarmsProviderUrl). */
+  kafkaProviderUrl?: string;
 }
+
+/** Every feed action runs the same code; these bound parameters tell it which provider and feed. */
+const FEED_ACTION = 'packages/feed-action.js';
+const feedTarget = (provider: string, feed: string): KeyValue[] => [
+  { key: 'feedProvider', value: provider },
+  { key: 'feedName', value: feed },
+];
 
 const providerParams = (url?: string): KeyValue[] => (url ? [{ key: 'providerUrl', value: url }] : []);
 
-/** A feed action of github or slack (one code file per feed). */
-const hookFeed = (name: string, file: string, description: string, params: ReturnType<typeof param>[]): CatalogAction => ({
+/** A feed action of github, slack or messaging. */
+const providerFeed = (provider: string, name: string, description: string, params: ReturnType<typeof param>[]): CatalogAction => ({
   name,
-  file,
+  file: FEED_ACTION,
   kind: 'nodejs:20',
   annotations: [
     { key: 'feed', value: true },
@@ -47,7 +58,7 @@ const hookFeed = (name: string, file: string, description: string, params: Retur
     { key: 'parameters', value: params },
     { key: 'provide-api-key', value: false },
   ],
-  parameters: [],
+  parameters: feedTarget(provider, name),
   limits: { timeout: 60_000 },
 });
 
@@ -62,7 +73,7 @@ const COMMON_PARAMS = [
 
 const feed = (name: string, description: string, params: ReturnType<typeof param>[], bound: KeyValue[] = []): CatalogAction => ({
   name,
-  file: 'packages/alarms/alarm.js',
+  file: FEED_ACTION,
   kind: 'nodejs:20',
   annotations: [
     { key: 'feed', value: true },
@@ -71,7 +82,7 @@ const feed = (name: string, description: string, params: ReturnType<typeof param
     // The feed gets the caller's authKey as a parameter; it needs no key of its own.
     { key: 'provide-api-key', value: false },
   ],
-  parameters: bound,
+  parameters: [...feedTarget('alarms', name), ...bound],
   limits: { timeout: 60_000 },
 });
 
@@ -109,7 +120,7 @@ export function catalogPackages(o: CatalogOptions = {}): CatalogPackage[] {
       annotations: [{ key: 'description', value: 'GitHub repository events as triggers: signed, deduplicated webhook deliveries' }],
       parameters: providerParams(o.githubProviderUrl ?? o.alarmsProviderUrl),
       actions: [
-        hookFeed('webhook', 'packages/github/webhook.js', 'Fire a trigger on GitHub repository events (creates a signed repository hook)', [
+        providerFeed('github', 'webhook', 'Fire a trigger on GitHub repository events (creates a signed repository hook)', [
           param('username', 'GitHub user name (owner of repository when it has no owner/)', true),
           param('repository', 'owner/repo, or a repository of username', true),
           param('accessToken', 'A token that can write repository hooks', true),
@@ -124,7 +135,7 @@ export function catalogPackages(o: CatalogOptions = {}): CatalogPackage[] {
       annotations: [{ key: 'description', value: 'Slack: Events API deliveries as triggers, and posting messages' }],
       parameters: providerParams(o.slackProviderUrl ?? o.alarmsProviderUrl),
       actions: [
-        hookFeed('events', 'packages/slack/events.js', 'Fire a trigger on Slack Events API events (answer: the Request URL for the Slack app)', [
+        providerFeed('slack', 'events', 'Fire a trigger on Slack Events API events (answer: the Request URL for the Slack app)', [
           param('signingSecret', 'The Slack app\'s Signing Secret', true),
           param('eventTypes', 'Comma-separated event types that fire (message,app_mention); default all'),
         ]),
@@ -151,5 +162,60 @@ export function catalogPackages(o: CatalogOptions = {}): CatalogPackage[] {
         },
       ],
     },
+    {
+      name: 'messaging',
+      publish: true,
+      annotations: [{ key: 'description', value: 'Kafka topics as triggers (at least once, nothing skipped), and producing messages' }],
+      parameters: providerParams(o.kafkaProviderUrl ?? o.alarmsProviderUrl),
+      actions: [
+        providerFeed('kafka', 'kafkaFeed', 'Fire a trigger with batches of the messages produced to a Kafka topic', KAFKA_FEED_PARAMS),
+        providerFeed('kafka', 'messageHubFeed', 'kafkaFeed for IBM Event Streams style parameters: kafka_brokers_sasl, user, password (SASL PLAIN over TLS)', [
+          param('kafka_brokers_sasl', 'The brokers, host:port (a JSON array or comma-separated)', true),
+          param('user', 'SASL user name', true),
+          param('password', 'SASL password', true),
+          ...KAFKA_FEED_PARAMS.filter((p) => p.name !== 'brokers'),
+        ]),
+        {
+          name: 'kafkaProduce',
+          file: 'packages/messaging/kafkaProduce.js',
+          bundle: ['kafkajs'],
+          kind: 'nodejs:20',
+          annotations: [
+            { key: 'description', value: 'Produce a message to a Kafka topic; fails with the broker\'s error' },
+            {
+              key: 'parameters',
+              value: [
+                param('brokers', 'The brokers, host:port (a JSON array or comma-separated)', true),
+                param('topic', 'The topic', true),
+                param('value', 'The message value (a string; other JSON values are sent as JSON text)', true),
+                param('key', 'The message key'),
+                param('base64DecodeValue', 'Send the bytes that value holds in base64'),
+                param('base64DecodeKey', 'Send the bytes that key holds in base64'),
+              ],
+            },
+          ],
+          parameters: [],
+          limits: { timeout: 60_000 },
+        },
+      ],
+    },
   ];
 }
+
+const KAFKA_FEED_PARAMS = [
+  param('brokers', 'The brokers, host:port (a JSON array or comma-separated)', true),
+  param('topic', 'The topic to read', true),
+  param('isJSONData', 'Parse each value as JSON (text that does not parse is passed as text)'),
+  param('isBinaryKey', 'Pass keys as base64'),
+  param('isBinaryValue', 'Pass values as base64 (not with isJSONData)'),
+  param('groupId', 'Consumer group to read with (default: one of the feed\'s own, new on each CREATE)'),
+  param('fromBeginning', 'Start partitions the group never read at their beginning (default: only messages produced after CREATE)'),
+  param('maxBatchBytes', 'Largest fire body in bytes (default and maximum: the provider\'s WHISKHUB_KAFKA_FEED_MAX_BATCH_BYTES)'),
+  param('maxBatchMessages', 'Most messages in one fire'),
+  param('username', 'SASL user name'),
+  param('password', 'SASL password'),
+  param('saslMechanism', 'plain (default), scram-sha-256 or scram-sha-512'),
+  param('tls', 'Connect with TLS'),
+  param('tlsRejectUnauthorized', 'Check the brokers\' certificates (default true)'),
+  param('tlsCa', 'PEM of the CA that signed the brokers\' certificates'),
+];

@@ -8,6 +8,8 @@ export interface FeedDeadLetter {
   status: number;
   error: string;
   at: number;
+  /** What the provider adds to find the event again (Kafka: topic, partition and offsets). */
+  detail?: Record<string, unknown>;
 }
 
 const COLLECTION = 'feed-deadletters';

@@ -1,12 +1,12 @@
 import type { Logger } from '../../src/logging/logger.js';
 import type { ArtifactStore } from '../../src/store/artifact-store.js';
-import type { ControllerClient } from './controller-client.js';
+import type { ControllerClient, FireAnswer } from './controller-client.js';
 import { FeedDeadLetters } from './dead-letters.js';
 import type { FeedFireJob, FeedFireQueue } from './fire-queue.js';
-import { FeedFirer, type RetryPolicy } from './firer.js';
+import { FeedFirer, type FireAttempt, type RetryPolicy } from './firer.js';
 import { FeedMetrics } from './metrics.js';
 import type { FeedEvents, FeedProvider } from './provider.js';
-import { nextGeneration } from './registration.js';
+import { nextGeneration, type Registration } from './registration.js';
 import { Registrations } from './registrations.js';
 
 export interface FeedKitOptions {
@@ -62,6 +62,14 @@ export class FeedKit implements FeedEvents {
     await this.o.queue.enqueue({ ...job, attempts: 0, enqueuedAt: Date.now() });
   }
 
+  fireNow(job: FeedFireJob): Promise<FireAttempt> {
+    return this.firer.attempt(job);
+  }
+
+  deadLetter(reg: Registration<any>, job: FeedFireJob, answer: FireAnswer, detail?: Record<string, unknown>): Promise<void> {
+    return this.firer.giveUp(reg, job, answer, detail);
+  }
+
   async disable(id: string, reason: { kind: 'AUTO' | 'ADMIN'; statusCode?: number; message: string }, generation?: number): Promise<void> {
     const done = await this.registrations.update(id, (cur) => {
       if (generation !== undefined && cur.generation !== generation) return undefined;
@@ -102,6 +110,7 @@ export class FeedKit implements FeedEvents {
   async metricsText(): Promise<string> {
     const gauges: Record<string, number> = { whiskhub_feed_queue_pending: await this.o.queue.pending() };
     for (const p of this.providers.values()) {
+      Object.assign(gauges, p.gauges?.() ?? {});
       const regs = await this.registrations.list(p.name);
       gauges[`whiskhub_feed_registrations{provider="${p.name}",state="active"}`] = regs.filter((r) => r.status.active).length;
       gauges[`whiskhub_feed_registrations{provider="${p.name}",state="inactive"}`] = regs.filter((r) => !r.status.active).length;

@@ -3,8 +3,10 @@ import type { ControllerClient, FireAnswer } from './controller-client.js';
 import type { FeedDeadLetters } from './dead-letters.js';
 import type { FeedFireJob, FeedFireStep } from './fire-queue.js';
 import type { FeedMetrics } from './metrics.js';
-import type { FeedEvents, FeedProvider } from './provider.js';
-import { iso, type LastFire } from './registration.js';
+import type { FeedEvents, FeedProvider, FireAttempt } from './provider.js';
+import { iso, type LastFire, type Registration } from './registration.js';
+
+export type { FireAttempt } from './provider.js';
 import type { Registrations } from './registrations.js';
 
 /** What the firer works with (the FeedKit). */
@@ -34,12 +36,16 @@ export function retryDelay(policy: RetryPolicy, attempts: number, retryAfterMs =
 }
 
 /**
- * Works off the feed fire queue: posts each fire to the controller with the owner's key (read from
- * the registration, so a job holds no secret) and the event's idempotency key. 2xx: counted.
+ * Fires feed events: posts each to the controller with the owner's key (read from the
+ * registration, so a job holds no secret) and the event's idempotency key. 2xx: counted.
  * 400/401/403/404/413 and other refusals: the registration is disabled with the status and the
  * controller's message. 408/409/429/5xx/no answer: retried with backoff, then dead-lettered.
  * A job of an older generation (the registration was paused, updated, re-created or deleted
  * since) is dropped: a stop wins over any fire still in flight.
+ *
+ * `process` works off the durable fire queue (alarms, GitHub, Slack); `attempt` is one try, for a
+ * provider that keeps its own place in its source and retries itself (Kafka: offsets are
+ * committed only after a fire is accepted).
  */
 export class FeedFirer {
   constructor(
@@ -48,13 +54,13 @@ export class FeedFirer {
     private readonly retry: RetryPolicy,
   ) {}
 
-  async process(job: FeedFireJob): Promise<FeedFireStep> {
-    const got = await this.kit.registrations.get(job.registrationId);
+  async attempt(job: FeedFireJob): Promise<FireAttempt> {
+    const got = await this.kit.registrations.get<any>(job.registrationId);
     const reg = got?.doc;
     const provider = reg ? this.kit.providers.get(reg.provider) : undefined;
     if (!reg || !provider || reg.generation !== job.generation) {
       this.kit.count(job.registrationId.split('/')[0], 'dropped');
-      return { done: true };
+      return { outcome: 'stale' };
     }
     const answer = await this.controller.fire(reg.namespace, reg.trigger, reg.authKey, job.payload, job.idempotencyKey);
     if (answer.status >= 200 && answer.status < 300) {
@@ -62,30 +68,29 @@ export class FeedFirer {
       this.kit.count(reg.provider, 'fired');
       await this.record(job, answer, true);
       await provider.afterFire?.(reg, job, 'fired');
-      return { done: true };
+      return { outcome: 'fired', answer, reg };
     }
     if (isFatal(answer.status)) {
       this.kit.count(reg.provider, 'refused');
       await this.record(job, answer, false);
-      await this.kit.disable(
-        reg.id,
-        {
-          kind: 'AUTO',
-          statusCode: answer.status,
-          message: `Automatically disabled after receiving a ${answer.status} status code when firing the trigger: ${answer.error ?? 'no message'}`,
-        },
-      );
+      await this.kit.disable(reg.id, {
+        kind: 'AUTO',
+        statusCode: answer.status,
+        message: `Automatically disabled after receiving a ${answer.status} status code when firing the trigger: ${answer.error ?? 'no message'}`,
+      });
       await provider.afterFire?.(reg, job, 'disabled');
-      return { done: true };
+      return { outcome: 'refused', answer, reg };
     }
+    return { outcome: 'failed', answer, reg };
+  }
+
+  async process(job: FeedFireJob): Promise<FeedFireStep> {
+    const tried = await this.attempt(job);
+    if (tried.outcome !== 'failed') return { done: true };
+    const { answer, reg } = tried;
     const attempts = job.attempts + 1;
     if (attempts >= this.retry.maxAttempts) {
-      this.kit.count(reg.provider, 'deadlettered');
-      const error = answer.error ?? `status ${answer.status}`;
-      await this.kit.deadLetters.add({ registrationId: reg.id, job: { ...job, attempts, lastStatus: answer.status, lastError: error }, status: answer.status, error, at: Date.now() });
-      this.kit.logger.warn({ registration: reg.id, statusCode: answer.status, attempts, event: iso(job.eventTime) }, 'feed fire dead-lettered');
-      await this.record(job, answer, false);
-      await provider.afterFire?.(reg, job, 'failed');
+      await this.giveUp(reg, { ...job, attempts }, answer);
       return { done: true };
     }
     this.kit.count(reg.provider, 'retried');
@@ -94,6 +99,23 @@ export class FeedFirer {
       job: { ...job, attempts, lastStatus: answer.status, lastError: answer.error },
       retryInMs: retryDelay(this.retry, attempts, answer.retryAfterMs),
     };
+  }
+
+  /** A fire that used up its attempts: dead-lettered (READ shows it), counted as failed. */
+  async giveUp(reg: Registration<any>, job: FeedFireJob, answer: FireAnswer, detail?: Record<string, unknown>): Promise<void> {
+    this.kit.count(reg.provider, 'deadlettered');
+    const error = answer.error ?? `status ${answer.status}`;
+    await this.kit.deadLetters.add({
+      registrationId: reg.id,
+      job: { ...job, lastStatus: answer.status, lastError: error },
+      status: answer.status,
+      error,
+      at: Date.now(),
+      ...(detail ? { detail } : {}),
+    });
+    this.kit.logger.warn({ registration: reg.id, statusCode: answer.status, attempts: job.attempts, event: iso(job.eventTime), ...detail }, 'feed fire dead-lettered');
+    await this.record(job, answer, false);
+    await this.kit.providers.get(reg.provider)?.afterFire?.(reg, job, 'failed');
   }
 
   private async record(job: FeedFireJob, answer: FireAnswer, ok: boolean): Promise<void> {

@@ -118,7 +118,18 @@ export class FeedLifecycle {
       feed: reg.feed,
       counters: reg.counters,
       ...(reg.lastFire ? { lastFire: reg.lastFire } : {}),
-      deadLetters: { count: letters.count, latest: letters.latest.map((l) => ({ eventTime: new Date(l.job.eventTime).toISOString(), status: l.status, error: l.error, attempts: l.job.attempts, at: new Date(l.at).toISOString() })) },
+      ...((await p.inspect?.(reg)) ?? {}),
+      deadLetters: {
+        count: letters.count,
+        latest: letters.latest.map((l) => ({
+          eventTime: new Date(l.job.eventTime).toISOString(),
+          status: l.status,
+          error: l.error,
+          attempts: l.job.attempts,
+          at: new Date(l.at).toISOString(),
+          ...(l.detail ? { detail: l.detail } : {}),
+        })),
+      },
     };
   }
 

@@ -1,6 +1,18 @@
-import type { ControllerClient } from './controller-client.js';
+import type { ControllerClient, FireAnswer } from './controller-client.js';
 import type { FeedFireJob } from './fire-queue.js';
 import type { Registration, RegistrationCounters } from './registration.js';
+
+/**
+ * One attempt at a fire, as the firer ended it:
+ * - `fired`: the controller accepted it (2xx); counted and recorded on the registration.
+ * - `refused`: the controller refused it for good (400/401/403/404/413…); the registration is disabled.
+ * - `failed`: worth another try (408/409/429/5xx, no answer); nothing is recorded yet.
+ * - `stale`: the registration is gone, or changed generation since the event (paused, updated,
+ *   re-created): the event is dropped, a stop wins over anything in flight.
+ */
+export type FireAttempt =
+  | { outcome: 'stale' }
+  | { outcome: 'fired' | 'refused' | 'failed'; answer: FireAnswer; reg: Registration<any> };
 
 /** How a fire ended, for a provider's follow-up (a one-shot alarm deleting its trigger). */
 export type FireOutcome = 'fired' | 'failed' | 'disabled';
@@ -23,6 +35,8 @@ export interface FeedProvider<C = any> {
   whyNotActivatable(reg: Registration<C>, now: number): string | undefined;
   /** READ: the configuration as the user gave it (no secrets), plus anything worth showing. */
   describe(reg: Registration<C>): { config: Record<string, unknown> } & Record<string, unknown>;
+  /** READ: what takes a look outside the hub to tell (Kafka: consumer lag, committed offsets). */
+  inspect?(reg: Registration<C>): Promise<Record<string, unknown>>;
   /** Starts the events of an active registration (idempotent: replaces an earlier start). */
   activate(reg: Registration<C>): Promise<void>;
   /** Stops them; a no-op for a registration not started. */
@@ -39,6 +53,8 @@ export interface FeedProvider<C = any> {
   afterFire?(reg: Registration<C>, job: FeedFireJob, outcome: FireOutcome): Promise<void>;
   /** Extra health details. */
   health?(): Promise<Record<string, unknown>>;
+  /** Extra Prometheus gauges, by full series name (`whiskhub_feed_kafka_lag{…}`). */
+  gauges?(): Record<string, number>;
 }
 
 /** What the kit offers providers. */
@@ -47,6 +63,14 @@ export interface FeedEvents {
   readonly controller: ControllerClient;
   /** Queues a fire (durable when this resolves). */
   enqueue(job: Omit<FeedFireJob, 'attempts' | 'enqueuedAt'>): Promise<void>;
+  /**
+   * Fires now, once, without the queue: for a provider that keeps its place in its source and
+   * retries itself (Kafka commits offsets only after an accepted fire). Accepted fires are
+   * recorded, refusals disable the registration, as for queued fires.
+   */
+  fireNow(job: FeedFireJob): Promise<FireAttempt>;
+  /** Dead-letters a fire the provider gives up on (or an event it cannot fire at all), with what finds it again. */
+  deadLetter(reg: Registration<any>, job: FeedFireJob, answer: FireAnswer, detail?: Record<string, unknown>): Promise<void>;
   /** Marks a registration inactive with a reason (logged), and stops its events. */
   disable(id: string, reason: { kind: 'AUTO' | 'ADMIN'; statusCode?: number; message: string }, generation?: number): Promise<void>;
   /** Deletes a registration (a one-shot alarm with deleteAfterFire). */

@@ -19,6 +19,7 @@ import { githubHooks } from '../../feeds/github/receive.js';
 import { GitHubProvider } from '../../feeds/github/start.js';
 import { slackHooks } from '../../feeds/slack/receive.js';
 import { SlackProvider } from '../../feeds/slack/start.js';
+import { KafkaProvider } from '../../feeds/kafka/start.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { installErrorHandling } from '../controller/http/error-handler.js';
 import { installJsonParser } from '../controller/http/json-body.js';
@@ -32,8 +33,8 @@ export interface FeedParts {
   register(app: FastifyInstance): void;
 }
 
-export type ProviderName = 'alarms' | 'github' | 'slack';
-export const PROVIDER_NAMES: readonly ProviderName[] = ['alarms', 'github', 'slack'];
+export type ProviderName = 'alarms' | 'github' | 'slack' | 'kafka';
+export const PROVIDER_NAMES: readonly ProviderName[] = ['alarms', 'github', 'slack', 'kafka'];
 
 /**
  * Wires the feed kit and the named providers over a store and a fire queue. The alarms provider
@@ -67,6 +68,7 @@ function wireFeeds(
       providers.push(slack);
       hooks.push((app) => void app.register(slackHooks(slack, maxBody), { prefix: HOOKS_PREFIX }));
     }
+    if (name === 'kafka') providers.push(new KafkaProvider(registrations, { ...config.feeds.kafka, retry: config.feeds.retry }, log));
   }
   const kit = new FeedKit({
     store,
@@ -94,7 +96,7 @@ export function standaloneFeeds(config: Config, store: ArtifactStore, apiHost: (
 }
 
 /**
- * `whiskhub provider alarms|github|slack`: one replica of a provider for the cluster.
+ * `whiskhub provider alarms|github|slack|kafka`: one replica of a provider for the cluster.
  * Registrations in the store (CouchDB), fires (and alarm schedules) in BullMQ on Redis, so any
  * number of replicas share the work. Serves the provider API, health and metrics, and for GitHub
  * and Slack the deliveries under /hooks/v1, on WHISKHUB_FEEDS_PORT.
@@ -136,7 +138,7 @@ export async function startProviderRole(name: ProviderName, config: Config, logg
 /** The alarms provider role (kept for callers of the earlier name). */
 export const startAlarmsProviderRole = (config: Config, logger: Logger) => startProviderRole('alarms', config, logger);
 
-/** `whiskhub provider alarms|github|slack`. */
+/** `whiskhub provider alarms|github|slack|kafka`. */
 export function registerProviderCommand(program: Command): void {
   program
     .command('provider')

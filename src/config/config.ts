@@ -56,6 +56,15 @@ export interface Config {
     queuePrefix: string;
     retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
     alarms: { limitCronFields: boolean; delayLimitSeconds: number; lateToleranceMs: number };
+    kafka: {
+      maxBatchBytes: number;
+      defaultBatchMessages: number;
+      reconcileMs: number;
+      throttleMaxDelayMs: number;
+      watchdogMs: number;
+      maxFailures: number;
+      sessionTimeoutMs: number;
+    };
     /** Where GitHub and Slack deliver (`<publicUrl>/hooks/v1/…`); unset: the API host. */
     publicUrl?: string;
     hooksMaxBodyBytes: number;
@@ -206,6 +215,15 @@ function feedSettings(env: Env, mode: Mode, apiHost: string) {
         limitCronFields: oneOf<'true' | 'false'>(env, mode, 'WHISKHUB_ALARMS_LIMIT_CRON_FIELDS') === 'true',
         delayLimitSeconds,
         lateToleranceMs: int(env, mode, 'WHISKHUB_ALARMS_LATE_TOLERANCE_MS', 1000),
+      },
+      kafka: {
+        maxBatchBytes: int(env, mode, 'WHISKHUB_KAFKA_FEED_MAX_BATCH_BYTES', 1024),
+        defaultBatchMessages: int(env, mode, 'WHISKHUB_KAFKA_FEED_BATCH_MESSAGES', 1),
+        reconcileMs: int(env, mode, 'WHISKHUB_KAFKA_FEED_RECONCILE_MS', 100),
+        throttleMaxDelayMs: int(env, mode, 'WHISKHUB_KAFKA_FEED_THROTTLE_MAX_DELAY_MS', 1),
+        watchdogMs: int(env, mode, 'WHISKHUB_KAFKA_FEED_WATCHDOG_MS', 1000),
+        maxFailures: int(env, mode, 'WHISKHUB_KAFKA_FEED_MAX_FAILURES', 1),
+        sessionTimeoutMs: int(env, mode, 'WHISKHUB_KAFKA_FEED_SESSION_TIMEOUT_MS', 6000),
       },
     },
   };

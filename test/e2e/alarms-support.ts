@@ -3,16 +3,16 @@ import type { StandaloneProcess } from '../support/standalone-process.js';
 
 /**
  * Drives feeds the way `wsk` 1.2.0 does (deploy/dev/WSK.md): PUT the trigger with a `feed`
- * annotation, then a blocking POST to /namespaces/whisk.system/actions/alarms/<feed> with
+ * annotation, then a blocking POST to /namespaces/whisk.system/actions/<package>/<feed> with
  * lifecycleEvent, triggerName (`/_/<name>`) and authKey; on a failed CREATE the trigger is deleted.
  */
-export function feedClient(wh: () => StandaloneProcess, auth: () => string = () => wh().guestAuth) {
+export function feedClient(wh: () => Pick<StandaloneProcess, 'apiHost' | 'guestAuth'>, auth: () => string = () => wh().guestAuth, pkg = 'alarms') {
   const api = (method: string, path: string, body?: unknown, key = auth()) =>
     http(wh().apiHost, method, `/api/v1/namespaces/_${path}`, { auth: key, body });
 
   /** One lifecycle invocation of a feed action, exactly as the CLI sends it. */
   const invokeFeed = (feed: string, event: string, trigger: string, params: Record<string, unknown> = {}, key = auth()) =>
-    http(wh().apiHost, 'POST', `/api/v1/namespaces/whisk.system/actions/alarms/${feed}?blocking=true&result=false`, {
+    http(wh().apiHost, 'POST', `/api/v1/namespaces/whisk.system/actions/${pkg}/${feed}?blocking=true&result=false`, {
       auth: key,
       body: { authKey: key, ...params, lifecycleEvent: event, triggerName: `/_/${trigger}` },
     });
@@ -22,7 +22,7 @@ export function feedClient(wh: () => StandaloneProcess, auth: () => string = () 
 
   /** `wsk trigger create <trigger> --feed /whisk.system/alarms/<feed> -p ...` */
   async function create(trigger: string, feed: string, params: Record<string, unknown>) {
-    const put = await api('PUT', `/triggers/${trigger}?overwrite=false`, { name: trigger, annotations: [{ key: 'feed', value: `/whisk.system/alarms/${feed}` }] });
+    const put = await api('PUT', `/triggers/${trigger}?overwrite=false`, { name: trigger, annotations: [{ key: 'feed', value: `/whisk.system/${pkg}/${feed}` }] });
     if (put.status !== 200) throw new Error(`PUT trigger ${trigger}: ${put.status} ${put.text}`);
     const r = await invokeFeed(feed, 'CREATE', trigger, params);
     if (r.status !== 200 || !r.body?.response?.success) await api('DELETE', `/triggers/${trigger}`);

@@ -7,7 +7,7 @@ import { formatLogTime, LogCollector } from '../../src/containers/log-collector.
 import { loadAction } from '../../src/runtime/action-loader.js';
 import { SENTINEL } from '../../src/runtime/sentinel.js';
 import { readZip } from '../../src/runtime/zip-reader.js';
-import { makeZip } from '../contract/container-factory.contract.js';
+import { makeZip } from '../../catalog/zip.js';
 
 const PROXY = 'dist/src/runtime/main.js';
 

@@ -1,6 +1,6 @@
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { ReceivedMessage, SubscribeOptions } from '../bus.js';
-import type { KafkaBusLogger } from './kafka-logger.js';
+import type { KafkaBusLogger } from '../../kafkajs/kafkajs-logger.js';
 
 export interface BatchHandlerContext {
   group: string;

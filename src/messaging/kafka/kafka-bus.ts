@@ -1,7 +1,7 @@
 import { Kafka, Partitioners, type Admin, type Producer } from 'kafkajs';
 import type { BusMessage, MessageBus, SubscribeOptions, Subscription } from '../bus.js';
 import { TopicEnsurer } from './ensure-topics.js';
-import { KAFKAJS_LOG_LEVEL, kafkaLogCreator, silentKafkaLogger, type KafkaBusLogger } from './kafka-logger.js';
+import { KAFKAJS_LOG_LEVEL, kafkaLogCreator, silentKafkaLogger, type KafkaBusLogger } from '../../kafkajs/kafkajs-logger.js';
 import { DEFAULT_CONSUMER_TIMING, type ConsumerTiming, type KafkaBusOptions } from './kafka-options.js';
 import { startKafkaSubscription } from './kafka-subscription.js';
 import { PublishQueue, type TopicBatch } from './publish-queue.js';

@@ -1,4 +1,4 @@
-import type { KafkaBusLogger } from './kafka-logger.js';
+import type { KafkaBusLogger } from '../../kafkajs/kafkajs-logger.js';
 
 /**
  * Consumer group timing. kafkajs's defaults (30 s session, 60 s rebalance, 3 s heartbeat, 5 s

@@ -1,7 +1,7 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { SubscribeOptions, Subscription } from '../bus.js';
 import { createBatchHandler } from './batch-handler.js';
-import type { KafkaBusLogger } from './kafka-logger.js';
+import type { KafkaBusLogger } from '../../kafkajs/kafkajs-logger.js';
 import type { ConsumerTiming } from './kafka-options.js';
 import { planStartPositions, waitUntilCommitted } from './start-positions.js';
 
@@ -23,7 +23,7 @@ export interface KafkaSubscriptionContext {
 export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, options: SubscribeOptions): Promise<Subscription> {
   const { topic, group, fromBeginning = false } = options;
   const deadline = Date.now() + ctx.subscribeTimeoutMs;
-  const starts = await planStartPositions(ctx.admin, group, topic, fromBeginning);
+  const starts = await planStartPositions(ctx.admin, group, topic, fromBeginning, deadline);
   const { timing } = ctx;
   const consumer = ctx.kafka.consumer({
     groupId: group,

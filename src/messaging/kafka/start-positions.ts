@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import { whileRetriable } from '../../kafkajs/while-retriable.js';
 
 /**
  * Where a group starts in the partitions it has no committed offset for: the end of the topic
@@ -7,11 +8,11 @@ import type { Admin } from 'kafkajs';
  * would be skipped) and again after any rebalance before the first commit. So the subscription
  * fixes the position here, seeks to it on joining and waits until it is committed.
  */
-export async function planStartPositions(admin: Admin, groupId: string, topic: string, fromBeginning: boolean): Promise<Map<number, string>> {
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+export async function planStartPositions(admin: Admin, groupId: string, topic: string, fromBeginning: boolean, deadline = Date.now() + 30_000): Promise<Map<number, string>> {
+  const [committed] = await whileRetriable(() => admin.fetchOffsets({ groupId, topics: [topic] }), deadline);
   const missing = (committed?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition);
   if (missing.length === 0) return new Map();
-  const watermarks = new Map((await admin.fetchTopicOffsets(topic)).map((w) => [w.partition, fromBeginning ? w.low : w.high]));
+  const watermarks = new Map((await whileRetriable(() => admin.fetchTopicOffsets(topic), deadline)).map((w) => [w.partition, fromBeginning ? w.low : w.high]));
   return new Map(missing.map((p) => [p, watermarks.get(p) ?? '0']));
 }
 
@@ -19,10 +20,11 @@ export async function planStartPositions(admin: Admin, groupId: string, topic: s
 export async function waitUntilCommitted(admin: Admin, groupId: string, topic: string, partitions: number[], deadline: number): Promise<void> {
   if (partitions.length === 0) return;
   for (;;) {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const [committed] = await whileRetriable(() => admin.fetchOffsets({ groupId, topics: [topic] }), deadline);
     const offsets = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
     if (partitions.every((p) => (offsets.get(p) ?? -1) >= 0)) return;
     if (Date.now() > deadline) throw new Error(`group ${groupId} did not commit its starting offsets on ${topic} in time`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+

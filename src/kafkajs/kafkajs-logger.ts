@@ -1,6 +1,6 @@
 import { logLevel, type LogEntry, type logCreator } from 'kafkajs';
 
-/** What the Kafka bus logs to; a pino logger fits. */
+/** What kafkajs users (the Kafka bus, the Kafka feed) log to; a pino logger fits. */
 export interface KafkaBusLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;

@@ -1,17 +1,20 @@
 /**
- * The feed action of /whisk.system/alarms: `alarm` (cron), `once` and `interval` share this code
- * and tell themselves apart by their action name (or the reference's bound `fireOnce` /
- * `isInterval`). It turns a lifecycle event into a call to the alarms provider's API, with the
- * caller's authKey as Basic authorization (the provider checks it by reading the trigger):
+ * The feed action of every /whisk.system feed: alarms (alarm, once, interval), github (webhook),
+ * slack (events) and messaging (kafkaFeed, messageHubFeed). It turns a lifecycle event into a call
+ * to the provider's API, with the caller's authKey as Basic authorization (the provider checks it
+ * by reading the trigger):
  *
  *   CREATE → POST, READ → GET, UPDATE → PUT, DELETE → DELETE,
- *   PAUSE → POST …/pause, UNPAUSE → POST …/unpause     on <provider>/feeds/v1/alarms/triggers/<ns>/<name>
+ *   PAUSE → POST …/pause, UNPAUSE → POST …/unpause     on <provider>/feeds/v1/<provider>/triggers/<ns>/<name>
  *
- * The provider is the bound `providerUrl` parameter when set (the cluster), else the API host the
- * action runs against (standalone mounts the provider API on the controller's port). The answer
- * is the provider's JSON; a refusal is returned as `{error}` (OpenWhisk keeps nothing else of a failed
- * result), so the activation is an application error and `wsk trigger create` reports it (and deletes the trigger). Nothing here
- * logs or returns the authKey.
+ * Which provider and which feed: the action's bound parameters `feedProvider` and `feedName`
+ * (the catalog binds them), else the action's own name. The reference's bound `fireOnce` and
+ * `isInterval` still pick the alarms feed. The provider is the package's bound `providerUrl` when
+ * set (the cluster), else the API host the action runs against (standalone serves the provider
+ * API on the controller's port). The answer is the provider's JSON; a refusal is returned as
+ * `{error}` (OpenWhisk keeps nothing else of a failed result), so the activation is an
+ * application error and `wsk trigger create` reports it (and deletes the trigger). Nothing here
+ * logs or returns the authKey or any other secret parameter.
  */
 const ROUTES = {
   CREATE: ['POST', ''],
@@ -21,18 +24,17 @@ const ROUTES = {
   PAUSE: ['POST', '/pause'],
   UNPAUSE: ['POST', '/unpause'],
 };
-const FEEDS = ['alarm', 'once', 'interval'];
 
 function feedOf(params) {
-  const own = String(process.env.__OW_ACTION_NAME || '').split('/').pop();
-  if (FEEDS.includes(own)) return own;
+  if (params.feedName) return String(params.feedName);
   if (params.fireOnce === true || params.fireOnce === 'true') return 'once';
   if (params.isInterval === true || params.isInterval === 'true') return 'interval';
-  return 'alarm';
+  return String(process.env.__OW_ACTION_NAME || '').split('/').pop();
 }
 
 async function main(params) {
-  const { lifecycleEvent, triggerName, authKey, providerUrl, apihost, fireOnce: _o, isInterval: _i, ...feedParams } = params;
+  const { lifecycleEvent, triggerName, authKey, providerUrl, apihost, feedProvider, feedName: _f, fireOnce: _o, isInterval: _i, ...feedParams } = params;
+  const provider = String(feedProvider || String(process.env.__OW_ACTION_NAME || '').split('/').slice(-2, -1)[0] || '');
   const event = String(lifecycleEvent || '').toUpperCase();
   const route = ROUTES[event];
   if (!route) {
@@ -46,8 +48,8 @@ async function main(params) {
   if (namespace === '_' && process.env.__OW_NAMESPACE) namespace = process.env.__OW_NAMESPACE;
 
   const host = String(providerUrl || apihost || process.env.__OW_API_HOST || '').replace(/\/+$/, '');
-  if (!host) return { error: 'no providerUrl parameter and no __OW_API_HOST: cannot reach the alarms provider' };
-  const url = `${host}/feeds/v1/alarms/triggers/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}${route[1]}`;
+  if (!host) return { error: `no providerUrl parameter and no __OW_API_HOST: cannot reach the ${provider} provider` };
+  const url = `${host}/feeds/v1/${encodeURIComponent(provider)}/triggers/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}${route[1]}`;
   const body = event === 'CREATE' ? { feed: feedOf(params), ...feedParams } : event === 'UPDATE' ? feedParams : undefined;
   const headers = { authorization: `Basic ${Buffer.from(String(authKey)).toString('base64')}` };
   if (body) headers['content-type'] = 'application/json';
@@ -56,7 +58,7 @@ async function main(params) {
   try {
     res = await fetch(url, { method: route[0], headers, body: body && JSON.stringify(body), signal: AbortSignal.timeout(50_000) });
   } catch (err) {
-    return { error: `cannot reach the alarms provider at ${host}: ${err.message}` };
+    return { error: `cannot reach the ${provider} provider at ${host}: ${err.message}` };
   }
   const text = await res.text();
   let json;
@@ -67,7 +69,7 @@ async function main(params) {
   }
   console.log(`${event} /${namespace}/${name}: ${res.status}`);
   if (res.ok) return json;
-  return { error: json.error || json.message || `the alarms provider answered ${res.status}` };
+  return { error: json.error || json.message || `the ${provider} provider answered ${res.status}` };
 }
 
 exports.main = main;

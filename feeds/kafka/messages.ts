@@ -1,0 +1,98 @@
+import type { KafkaMessage } from 'kafkajs';
+import type { KafkaFeedConfig } from './kafka-config.js';
+
+/** One message as a fire carries it (OpenWhisk's messaging feed shape). */
+export interface FeedMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: unknown;
+}
+
+/** A decoded message and the bytes it adds to a fire body. */
+export interface SizedMessage {
+  message: FeedMessage;
+  /** Kafka's offset as kafkajs gives it (a string: offsets are 64-bit). */
+  offset: string;
+  bytes: number;
+  /** When it was produced (epoch ms). */
+  timestamp: number;
+}
+
+type Decoding = Pick<KafkaFeedConfig, 'isJSONData' | 'isBinaryKey' | 'isBinaryValue'>;
+
+/**
+ * Values are UTF-8 text by default (bytes that are not UTF-8 become U+FFFD); with isBinaryValue
+ * base64; with isJSONData parsed JSON, or the text itself when it does not parse (the reference
+ * wrapped such text in literal quotes; we keep it as it is). Keys likewise, base64 with
+ * isBinaryKey. A null key or value (a tombstone) stays null.
+ */
+export function decodeMessage(topic: string, partition: number, m: KafkaMessage, c: Decoding): SizedMessage {
+  const key = m.key == null ? null : c.isBinaryKey ? m.key.toString('base64') : m.key.toString('utf8');
+  let value: unknown = null;
+  if (m.value != null) {
+    if (c.isBinaryValue) value = m.value.toString('base64');
+    else {
+      const text = m.value.toString('utf8');
+      value = text;
+      if (c.isJSONData) {
+        try {
+          value = JSON.parse(text);
+        } catch {
+          value = text;
+        }
+      }
+    }
+  }
+  const message: FeedMessage = { topic, partition, offset: Number(m.offset), key, value };
+  return { message, offset: m.offset, bytes: Buffer.byteLength(JSON.stringify(message)), timestamp: Number(m.timestamp) || Date.now() };
+}
+
+/** `{"messages":[]}`: what a fire body weighs before its messages. */
+export const EMPTY_BODY_BYTES = Buffer.byteLength('{"messages":[]}');
+
+export type Chunk =
+  /** Messages for one fire, in offset order. */
+  | { kind: 'fire'; messages: SizedMessage[]; bytes: number }
+  /** A message that alone is over the limit: it cannot be fired, it is dead-lettered. */
+  | { kind: 'oversize'; message: SizedMessage; bytes: number };
+
+export interface ChunkLimits {
+  maxBatchBytes: number;
+  maxBatchMessages: number;
+}
+
+/**
+ * Cuts a partition's messages into fires: as many as fit under both limits, in order; a message
+ * over the byte limit on its own becomes an `oversize` chunk. `firstEndsAt` caps the first chunk
+ * at that offset, so a chunk that is being retried keeps its exact extent (and its idempotency key)
+ * when more messages have arrived since.
+ */
+export function cutChunks(messages: SizedMessage[], limits: ChunkLimits, firstEndsAt?: string): Chunk[] {
+  const chunks: Chunk[] = [];
+  let current: SizedMessage[] = [];
+  let bytes = EMPTY_BODY_BYTES;
+  const close = () => {
+    if (current.length) chunks.push({ kind: 'fire', messages: current, bytes });
+    current = [];
+    bytes = EMPTY_BODY_BYTES;
+  };
+  for (const m of messages) {
+    if (EMPTY_BODY_BYTES + m.bytes > limits.maxBatchBytes) {
+      close();
+      chunks.push({ kind: 'oversize', message: m, bytes: EMPTY_BODY_BYTES + m.bytes });
+      continue;
+    }
+    const added = m.bytes + (current.length ? 1 : 0);
+    if (current.length && (bytes + added > limits.maxBatchBytes || current.length >= limits.maxBatchMessages)) close();
+    bytes += m.bytes + (current.length ? 1 : 0);
+    current.push(m);
+    if (firstEndsAt !== undefined && chunks.length === 0 && m.offset === firstEndsAt) close();
+  }
+  close();
+  return chunks;
+}
+
+/** The fire body of a chunk. */
+export const fireBody = (chunk: { messages: SizedMessage[] }) => ({ messages: chunk.messages.map((m) => m.message) });
