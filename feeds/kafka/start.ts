@@ -89,12 +89,16 @@ export class KafkaProvider implements FeedProvider<KafkaFeedConfig> {
   }
 
   /**
-   * CREATE, UPDATE, UNPAUSE on this replica: checks the source (400 when the brokers do not
-   * answer or the topic is missing), fixes where a new group starts, and starts consuming.
+   * CREATE and UPDATE, before the registration is stored: the brokers answer, the credentials
+   * work and the topic exists (400 otherwise), and a new group's start in each partition is fixed.
    */
-  async activate(reg: KafkaRegistration): Promise<void> {
+  async prepare(reg: KafkaRegistration): Promise<void> {
     await prepareSource(reg.config, groupIdOf(reg), this.logger);
-    this.run(reg);
+  }
+
+  /** CREATE, UPDATE, UNPAUSE on this replica: consumes at once (the others follow within `reconcileMs`). */
+  async activate(reg: KafkaRegistration): Promise<void> {
+    if (this.consumers.get(reg.id)?.generation !== reg.generation) this.run(reg);
   }
 
   async deactivate(id: string): Promise<void> {

@@ -69,8 +69,7 @@ export class FeedLifecycle {
     const { namespace, trigger, id } = await this.resolve(req);
     await this.authorize(namespace, trigger, req.authKey);
     const old = await this.kit.registrations.get<Record<string, unknown>>(id);
-    if (old) await p.deactivate(id);
-    if (old && p.removed) await p.removed(old.doc).catch((err) => this.kit.logger.warn({ registration: id, error: (err as Error).message }, 'feed clean-up failed'));
+    const generation = nextGeneration(old?.doc.generation);
     const reg: Registration = {
       id,
       provider: p.name,
@@ -81,11 +80,14 @@ export class FeedLifecycle {
       config,
       status: { active: true, dateChanged: now },
       counters: { fired: 0, failed: 0, missed: 0, caughtUp: 0, ...p.initialCounters(config) },
-      generation: nextGeneration(old?.doc.generation),
+      generation,
       activeSince: now,
       created: now,
       updated: now,
     };
+    await p.prepare?.(reg);
+    if (old) await p.deactivate(id);
+    if (old && p.removed) await p.removed(old.doc).catch((err) => this.kit.logger.warn({ registration: id, error: (err as Error).message }, 'feed clean-up failed'));
     await this.kit.registrations.put(reg);
     if (old) await this.kit.deadLetters.clear(id);
     try {
@@ -111,6 +113,10 @@ export class FeedLifecycle {
       await this.kit.disable(id, { kind: 'AUTO', statusCode: 404, message: `Automatically disabled: the trigger /${namespace}/${trigger} no longer exists.` });
       reg = await this.existing(id, namespace, trigger);
     }
+    // What the outside says first, then our own records: a READ that shows a source fully read
+    // (Kafka lag 0) also shows every fire and dead letter that took it there.
+    const outside = (await p.inspect?.(reg)) ?? {};
+    if (p.inspect) reg = await this.existing(id, namespace, trigger);
     const letters = await this.kit.deadLetters.of(id, 3);
     return {
       ...p.describe(reg),
@@ -118,7 +124,7 @@ export class FeedLifecycle {
       feed: reg.feed,
       counters: reg.counters,
       ...(reg.lastFire ? { lastFire: reg.lastFire } : {}),
-      ...((await p.inspect?.(reg)) ?? {}),
+      ...outside,
       deadLetters: {
         count: letters.count,
         latest: letters.latest.map((l) => ({
@@ -141,6 +147,7 @@ export class FeedLifecycle {
     if (reg.status.reason?.kind === 'ADMIN') throw badRequest(`trigger /${namespace}/${trigger} was disabled by an administrator and cannot be updated`);
     const now = Date.now();
     const config = p.validateUpdate(reg, params, now);
+    await p.prepare?.({ ...reg, config });
     const done = await this.kit.registrations.update(id, (cur) => ({
       ...cur,
       config,

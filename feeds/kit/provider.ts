@@ -37,6 +37,12 @@ export interface FeedProvider<C = any> {
   describe(reg: Registration<C>): { config: Record<string, unknown> } & Record<string, unknown>;
   /** READ: what takes a look outside the hub to tell (Kafka: consumer lag, committed offsets). */
   inspect?(reg: Registration<C>): Promise<Record<string, unknown>>;
+  /**
+   * CREATE and UPDATE, before the registration is stored (so no replica acts on it yet): checks
+   * what only the outside can tell (a Kafka topic exists, credentials work) and sets up what must
+   * be in place before the first event (where a consumer group starts). Throws a HubError to refuse.
+   */
+  prepare?(reg: Registration<C>): Promise<void>;
   /** Starts the events of an active registration (idempotent: replaces an earlier start). */
   activate(reg: Registration<C>): Promise<void>;
   /** Stops them; a no-op for a registration not started. */

@@ -42,7 +42,7 @@ describe('the catalog', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('catalog: /whisk.system/alarms unchanged');
     expect(again.stdout).toContain('catalog: /whisk.system/alarms/alarm unchanged');
-    expect(again.stdout).toContain('catalog: done (0 created, 0 updated, 9 unchanged)');
+    expect(again.stdout).toContain('catalog: done (0 created, 0 updated, 13 unchanged)');
     const denied = await runCli(['catalog', 'install', '--apihost', wh.apiHost, '--auth', wh.guestAuth], { WHISKHUB_LOG_LEVEL: 'silent' });
     expect(denied.code).not.toBe(0);
   });

@@ -72,7 +72,12 @@ export async function buildRuntimeImage(): Promise<void> {
 }
 
 function startRole(name: string, role: 'controller' | 'invoker', env: Record<string, string>): RoleProcess {
-  const child = spawn(process.execPath, [BIN, role], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startWhiskhub(name, [role], env);
+}
+
+/** Runs `whiskhub <args>` (the built bin) as a process of its own, keeping its output. */
+export function startWhiskhub(name: string, args: string[], env: Record<string, string>): RoleProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer) => {
     out += d.toString();
@@ -108,7 +113,7 @@ async function waitFor(what: string, check: () => boolean, timeoutMs: number, pr
   }
 }
 
-async function stopRole(p: RoleProcess, graceMs = 15_000): Promise<void> {
+export async function stopRole(p: RoleProcess, graceMs = 15_000): Promise<void> {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return;
   p.child.kill('SIGTERM');
   const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
