@@ -65,11 +65,11 @@ export interface ChunkLimits {
 
 /**
  * Cuts a partition's messages into fires: as many as fit under both limits, in order; a message
- * over the byte limit on its own becomes an `oversize` chunk. `firstEndsAt` caps the first chunk
- * at that offset, so a chunk that is being retried keeps its exact extent (and its idempotency key)
- * when more messages have arrived since.
+ * over the byte limit on its own becomes an `oversize` chunk. `endsAt` lists where the first fires
+ * ended when they were cut before (fires being retried): they end there again, so each keeps its
+ * exact extent (and its idempotency key) when more messages have arrived since.
  */
-export function cutChunks(messages: SizedMessage[], limits: ChunkLimits, firstEndsAt?: string): Chunk[] {
+export function cutChunks(messages: SizedMessage[], limits: ChunkLimits, endsAt: readonly string[] = []): Chunk[] {
   const chunks: Chunk[] = [];
   let current: SizedMessage[] = [];
   let bytes = EMPTY_BODY_BYTES;
@@ -88,7 +88,7 @@ export function cutChunks(messages: SizedMessage[], limits: ChunkLimits, firstEn
     if (current.length && (bytes + added > limits.maxBatchBytes || current.length >= limits.maxBatchMessages)) close();
     bytes += m.bytes + (current.length ? 1 : 0);
     current.push(m);
-    if (firstEndsAt !== undefined && chunks.length === 0 && m.offset === firstEndsAt) close();
+    if (endsAt.includes(m.offset)) close();
   }
   close();
   return chunks;

@@ -42,14 +42,40 @@ export async function prepareSource(c: Source, groupId: string, logger: KafkaBus
     const unread = (committed?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition);
     if (!unread.length) return;
     const marks = new Map((await retried(() => admin.fetchTopicOffsets(c.topic))).map((w) => [w.partition, c.fromBeginning ? w.low : w.high]));
-    try {
-      await admin.setOffsets({ groupId, topic: c.topic, partitions: unread.map((partition) => ({ partition, offset: marks.get(partition) ?? '0' })) });
-    } catch (err) {
-      // The group has members already (an UPDATE racing the consumer it replaces): they keep
-      // their positions, and partitions they never read start as the consumer's fromBeginning says.
-      logger.info({ groupId, error: (err as Error).message }, 'kafka feed: starting offsets left to the running group');
+    const [group] = (await retried(() => admin.describeGroups([groupId]))).groups;
+    if (group && !['Empty', 'Dead'].includes(group.state)) {
+      // The group has members already (a user's own group in use): they keep their positions, and
+      // partitions they never read start as the consumer's fromBeginning says.
+      logger.info({ groupId, state: group.state }, 'kafka feed: starting offsets left to the running group');
+      return;
     }
+    await commitStartOffsets(c, groupId, unread.map((partition) => ({ partition, offset: marks.get(partition) ?? '0' })), logger);
   });
+}
+
+/**
+ * Commits a group's first offsets, as kafkajs's admin.setOffsets does (a member joins the empty
+ * group, seeks, and its first fetch commits the seeks), but with a 50 ms fetch wait instead of
+ * setOffsets' fixed 5 s, so a CREATE answers at once.
+ */
+async function commitStartOffsets(c: Source, groupId: string, partitions: { partition: number; offset: string }[], logger: KafkaBusLogger): Promise<void> {
+  const consumer = kafkaClient(c, 'whiskhub-kafka-feed-admin', logger, 1).consumer({ groupId, maxWaitTimeInMs: 50, heartbeatInterval: 500, sessionTimeout: 6_000 });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic: c.topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`could not set where consumer group ${groupId} starts (no answer in 30 s)`)), 30_000);
+      consumer.on(consumer.events.FETCH, () => {
+        clearTimeout(timer);
+        consumer.stop().then(resolve, reject);
+      });
+      consumer.run({ eachBatchAutoResolve: false, eachBatch: async () => undefined }).catch(reject);
+      consumer.pause([{ topic: c.topic }]);
+      for (const p of partitions) consumer.seek({ topic: c.topic, ...p });
+    });
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
 }
 
 export interface PartitionLag {

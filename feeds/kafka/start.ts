@@ -14,6 +14,7 @@ export interface KafkaProviderOptions extends KafkaFeedRules {
   throttleMaxDelayMs: number;
   maxFailures: number;
   sessionTimeoutMs: number;
+  firesInFlight: number;
   retry: RetryPolicy;
 }
 
@@ -162,6 +163,7 @@ export class KafkaProvider implements FeedProvider<KafkaFeedConfig> {
       watchdogMs: this.o.watchdogMs,
       maxFailures: this.o.maxFailures,
       sessionTimeoutMs: this.o.sessionTimeoutMs,
+      firesInFlight: this.o.firesInFlight,
       onLag: (partition, n) => lag.set(partition, n),
     });
     this.consumers.set(reg.id, consumer);

@@ -25,21 +25,29 @@ export interface TriggerConsumerOptions {
   maxFailures: number;
   /** Members silent this long leave the group and their partitions go to the other replicas. */
   sessionTimeoutMs: number;
+  /** Fires of one partition in flight at once; their offsets are still committed in order. */
+  firesInFlight: number;
   /** Reports how far behind the end a partition is after each fire. */
   onLag(partition: number, lag: number): void;
 }
 
-/** Where a fire that is being retried starts and ends in its partition, so the retry is the same fire. */
-interface PendingChunk {
+/**
+ * A partition's fires that are being retried: where each started and ended, so the retry cuts the
+ * same fires (with the same idempotency keys) when more messages have arrived since.
+ */
+interface PendingChunks {
   first: string;
-  last: string;
-  /** Failures that count towards the dead letter (not 429s). */
+  ends: string[];
+  /** Failures of the first fire that count towards the dead letter (not 429s). */
   attempts: number;
   /** 429s in a row. */
   throttled: number;
 }
 
-type ChunkOutcome = { next: 'done' } | { next: 'stop' } | { next: 'retry'; delayMs: number };
+type ChunkOutcome = { next: 'done' } | { next: 'stop' } | { next: 'retry'; delayMs: number; attempts: number; throttled: number };
+
+const startOf = (c: Chunk) => (c.kind === 'fire' ? c.messages[0].offset : c.message.offset);
+const endOf = (c: Chunk) => (c.kind === 'fire' ? c.messages[c.messages.length - 1].offset : c.message.offset);
 const DONE: ChunkOutcome = { next: 'done' };
 const STOP: ChunkOutcome = { next: 'stop' };
 
@@ -62,7 +70,7 @@ export class TriggerConsumer {
   private failures = 0;
   private lastFetch = Date.now();
   private inBatch = 0;
-  private readonly pending = new Map<number, PendingChunk>();
+  private readonly pending = new Map<number, PendingChunks>();
   private readonly resumes = new Set<NodeJS.Timeout>();
   private restartTimer?: NodeJS.Timeout;
   private readonly watchdog: NodeJS.Timeout;
@@ -184,15 +192,29 @@ export class TriggerConsumer {
       const pending = this.pending.get(batch.partition);
       const sameStart = pending?.first === batch.messages[0].offset;
       if (pending && !sameStart) this.pending.delete(batch.partition);
-      for (const chunk of cutChunks(sized, c, sameStart ? pending!.last : undefined)) {
-        if (this.stopped || !payload.isRunning() || payload.isStale()) return;
-        const outcome = chunk.kind === 'fire' ? await this.fire(batch.topic, batch.partition, chunk.messages) : await this.oversize(batch.topic, batch.partition, chunk);
-        if (outcome.next === 'stop') return;
-        if (outcome.next === 'retry') {
-          this.backOff(payload, batch.partition, outcome.delayMs);
+      const chunks = cutChunks(sized, c, sameStart ? pending!.ends : []);
+      // Up to `firesInFlight` fires at once; outcomes are taken, and offsets committed, in order.
+      const inFlight: Promise<ChunkOutcome>[] = [];
+      const launch = (i: number) => {
+        const chunk = chunks[i];
+        const attempts = i === 0 && sameStart ? pending! : undefined;
+        inFlight[i] = chunk.kind === 'fire' ? this.fire(batch.topic, batch.partition, chunk.messages, attempts) : this.oversize(batch.topic, batch.partition, chunk);
+      };
+      for (let i = 0; i < chunks.length; i++) {
+        for (let j = i; j < Math.min(chunks.length, i + this.o.firesInFlight); j++) if (!inFlight[j]) launch(j);
+        const outcome = await inFlight[i];
+        if (outcome.next !== 'done' || this.stopped || !payload.isRunning() || payload.isStale()) {
+          // The fires after it may have been accepted: they are fired again with the same keys.
+          await Promise.allSettled(inFlight.slice(i + 1));
+          if (outcome.next === 'retry') {
+            const ends = chunks.slice(i, inFlight.length).map(endOf);
+            this.pending.set(batch.partition, { first: startOf(chunks[i]), ends, attempts: outcome.attempts, throttled: outcome.throttled });
+            this.backOff(payload, batch.partition, outcome.delayMs);
+          }
           return;
         }
-        const last = chunk.kind === 'fire' ? chunk.messages[chunk.messages.length - 1].offset : chunk.message.offset;
+        this.pending.delete(batch.partition);
+        const last = endOf(chunks[i]);
         payload.resolveOffset(last);
         await payload.commitOffsetsIfNecessary();
         this.o.onLag(batch.partition, Math.max(0, Number(batch.highWatermark) - Number(last) - 1));
@@ -221,18 +243,16 @@ export class TriggerConsumer {
     };
   }
 
-  private async fire(topic: string, partition: number, messages: SizedMessage[]): Promise<ChunkOutcome> {
+  /** One fire; `earlier` is the state of this same fire's earlier attempts. */
+  private async fire(topic: string, partition: number, messages: SizedMessage[], earlier?: Pick<PendingChunks, 'attempts' | 'throttled'>): Promise<ChunkOutcome> {
     const first = messages[0].offset;
     const last = messages[messages.length - 1].offset;
-    const pending = this.pending.get(partition) ?? { first, last, attempts: 0, throttled: 0 };
-    const job = this.job(topic, partition, first, last, fireBody({ messages }), messages[0].timestamp, pending.attempts);
+    const attempts0 = earlier?.attempts ?? 0;
+    const throttled0 = earlier?.throttled ?? 0;
+    const job = this.job(topic, partition, first, last, fireBody({ messages }), messages[0].timestamp, attempts0);
     const tried = await this.o.events.fireNow(job);
-    if (tried.outcome === 'stale' || tried.outcome === 'refused') {
-      this.pending.delete(partition);
-      return STOP;
-    }
+    if (tried.outcome === 'stale' || tried.outcome === 'refused') return STOP;
     if (tried.outcome === 'fired') {
-      this.pending.delete(partition);
       this.o.events.count('kafka', 'messages', messages.length);
       return DONE;
     }
@@ -240,19 +260,17 @@ export class TriggerConsumer {
     if (answer.status === 429) {
       // Throttled: never dead-lettered, never skipped; the partition waits and tries again.
       this.o.events.count('kafka', 'throttled');
-      const throttled = pending.throttled + 1;
-      this.pending.set(partition, { ...pending, throttled });
-      return { next: 'retry', delayMs: Math.min(this.o.throttleMaxDelayMs, Math.max(retryDelay(this.o.retry, throttled), answer.retryAfterMs ?? 0)) };
+      const throttled = throttled0 + 1;
+      const delayMs = Math.min(this.o.throttleMaxDelayMs, Math.max(retryDelay(this.o.retry, throttled), answer.retryAfterMs ?? 0));
+      return { next: 'retry', delayMs, attempts: attempts0, throttled };
     }
-    const attempts = pending.attempts + 1;
+    const attempts = attempts0 + 1;
     if (attempts >= this.o.retry.maxAttempts) {
-      this.pending.delete(partition);
       await this.o.events.deadLetter(reg, { ...job, attempts }, answer, { topic, partition, fromOffset: Number(first), toOffset: Number(last), messages: messages.length });
       return DONE;
     }
     this.o.events.count('kafka', 'retried');
-    this.pending.set(partition, { ...pending, attempts });
-    return { next: 'retry', delayMs: retryDelay(this.o.retry, attempts, answer.retryAfterMs) };
+    return { next: 'retry', delayMs: retryDelay(this.o.retry, attempts, answer.retryAfterMs), attempts, throttled: 0 };
   }
 
   /** A message over the fire size limit: dead-lettered with where to find it (it stays in Kafka), and passed. */

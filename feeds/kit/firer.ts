@@ -118,7 +118,13 @@ export class FeedFirer {
     await this.kit.providers.get(reg.provider)?.afterFire?.(reg, job, 'failed');
   }
 
-  private async record(job: FeedFireJob, answer: FireAnswer, ok: boolean): Promise<void> {
+  /**
+   * Counts a fire on its registration (fired or failed, and the newest lastFire). Records of one
+   * registration are written one at a time, each write carrying everything that arrived while
+   * the one before was in flight: a provider firing many partitions at once makes a few writes,
+   * not a storm of conflicting ones. Resolves once the write that holds this record is done.
+   */
+  private record(job: FeedFireJob, answer: FireAnswer, ok: boolean): Promise<void> {
     const lastFire: LastFire = {
       scheduledTime: iso(job.eventTime),
       at: iso(Date.now()),
@@ -126,11 +132,47 @@ export class FeedFirer {
       ...(answer.activationId ? { activationId: answer.activationId } : {}),
       ...(ok ? {} : { error: answer.error ?? `status ${answer.status}` }),
     };
-    await this.kit.registrations.update(job.registrationId, (cur) => {
-      if (cur.generation !== job.generation && ok) return undefined;
-      const counters = ok ? { ...cur.counters, fired: cur.counters.fired + 1 } : { ...cur.counters, failed: cur.counters.failed + 1 };
-      const newer = cur.lastFire && Date.parse(cur.lastFire.scheduledTime) > job.eventTime;
-      return { ...cur, counters, lastFire: newer ? cur.lastFire : lastFire };
-    });
+    const key = `${job.registrationId}@${job.generation}`;
+    let r = this.records.get(key);
+    if (!r) this.records.set(key, (r = { fired: 0, failed: 0, waiters: [], writing: false }));
+    if (ok) r.fired++;
+    else r.failed++;
+    if (!r.lastFire || job.eventTime >= Date.parse(r.lastFire.scheduledTime)) r.lastFire = lastFire;
+    const done = new Promise<void>((resolve, reject) => r!.waiters.push({ resolve, reject }));
+    if (!r.writing) void this.writeRecords(key, job.registrationId, job.generation, r);
+    return done;
   }
+
+  private readonly records = new Map<string, PendingRecords>();
+
+  private async writeRecords(key: string, id: string, generation: number, r: PendingRecords): Promise<void> {
+    r.writing = true;
+    while (r.waiters.length) {
+      const { fired, failed, lastFire, waiters } = r;
+      Object.assign(r, { fired: 0, failed: 0, lastFire: undefined, waiters: [] });
+      try {
+        await this.kit.registrations.update(id, (cur) => {
+          // Fires of an older generation (before a PAUSE, UPDATE or re-CREATE) no longer count as fired.
+          const counts = cur.generation === generation ? fired : 0;
+          if (!counts && !failed) return undefined;
+          const counters = { ...cur.counters, fired: cur.counters.fired + counts, failed: cur.counters.failed + failed };
+          const newer = !lastFire || (cur.lastFire && Date.parse(cur.lastFire.scheduledTime) > Date.parse(lastFire.scheduledTime));
+          return { ...cur, counters, lastFire: newer ? cur.lastFire : lastFire };
+        });
+        for (const w of waiters) w.resolve();
+      } catch (err) {
+        for (const w of waiters) w.reject(err);
+      }
+    }
+    r.writing = false;
+    this.records.delete(key);
+  }
+}
+
+interface PendingRecords {
+  fired: number;
+  failed: number;
+  lastFire?: LastFire;
+  waiters: { resolve: () => void; reject: (err: unknown) => void }[];
+  writing: boolean;
 }

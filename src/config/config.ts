@@ -64,6 +64,7 @@ export interface Config {
       watchdogMs: number;
       maxFailures: number;
       sessionTimeoutMs: number;
+      firesInFlight: number;
     };
     /** Where GitHub and Slack deliver (`<publicUrl>/hooks/v1/…`); unset: the API host. */
     publicUrl?: string;
@@ -224,6 +225,7 @@ function feedSettings(env: Env, mode: Mode, apiHost: string) {
         watchdogMs: int(env, mode, 'WHISKHUB_KAFKA_FEED_WATCHDOG_MS', 1000),
         maxFailures: int(env, mode, 'WHISKHUB_KAFKA_FEED_MAX_FAILURES', 1),
         sessionTimeoutMs: int(env, mode, 'WHISKHUB_KAFKA_FEED_SESSION_TIMEOUT_MS', 6000),
+        firesInFlight: int(env, mode, 'WHISKHUB_KAFKA_FEED_FIRES_IN_FLIGHT', 1),
       },
     },
   };

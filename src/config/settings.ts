@@ -158,6 +158,13 @@ export const SETTINGS = [
     cluster: '5000',
     doc: 'Kafka feed: longest pause of a partition whose fire was throttled (429) before it tries again. Throttled fires are retried for as long as it takes, never skipped.',
   },
+  {
+    env: 'WHISKHUB_KAFKA_FEED_FIRES_IN_FLIGHT',
+    kind: 'int',
+    standalone: '4',
+    cluster: '4',
+    doc: 'Kafka feed: fires of one partition sent before the earlier ones are answered. Offsets are still committed in order; a fire is retried with the ones after it, under the same idempotency keys.',
+  },
   { env: 'WHISKHUB_KAFKA_FEED_WATCHDOG_MS', kind: 'int', standalone: '60000', cluster: '60000', doc: 'Kafka feed: a consumer that has not fetched for this long, while not backing off on purpose, is restarted.' },
   {
     env: 'WHISKHUB_KAFKA_FEED_MAX_FAILURES',

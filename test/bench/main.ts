@@ -2,6 +2,7 @@ import { benchApi } from './api-bench.js';
 import { benchInvoke } from './invoke-bench.js';
 import { benchFire } from './fire-bench.js';
 import { benchAlarms } from './alarms-bench.js';
+import { benchKafka } from './kafka-bench.js';
 
 /**
  * `npm run bench -- [name...]`: runs the named benchmarks (all when none is named) and prints
@@ -12,6 +13,13 @@ const BENCHES: Record<string, () => Promise<{ name: string; figures: Record<stri
   api: () => benchApi({ rounds: Number(process.env.BENCH_ROUNDS ?? 5), seconds: Number(process.env.BENCH_SECONDS ?? 5), connections: 32 }),
   invoke: () => benchInvoke({ rounds: Number(process.env.BENCH_ROUNDS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 3) }),
   fire: () => benchFire({ rounds: Number(process.env.BENCH_ROUNDS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 5) }),
+  kafka: () =>
+    benchKafka({
+      rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+      messages: Number(process.env.BENCH_KAFKA_MESSAGES ?? 200_000),
+      outageSeconds: Number(process.env.BENCH_OUTAGE_S ?? 60),
+      ratePerSecond: Number(process.env.BENCH_KAFKA_RATE ?? 2000),
+    }),
   alarms: () => benchAlarms({ alarms: Number(process.env.BENCH_ALARMS ?? 100), seconds: Number(process.env.BENCH_SECONDS ?? 20), providerAlarms: Number(process.env.BENCH_PROVIDER_ALARMS ?? 400) }),
 };
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '../support/controller-harness.js';
 import { runCli, startStandaloneProcess, type StandaloneProcess } from '../support/standalone-process.js';
 import { ECHO, feedClient, sleep, until } from './alarms-support.js';
-import { connectKafka, kafkaBrokers, partitionEnds, tallyOffsets, type FiredMessage, type TestKafka } from './kafka-support.js';
+import { connectKafka, kafkaBrokers, partitionEnds, tallyOffsets, type FiredMessage, type TestKafka } from '../support/test-kafka.js';
 
 /**
  * The Kafka feed (/whisk.system/messaging) through `whiskhub standalone` and the real Kafka of
