@@ -71,8 +71,6 @@ async function receive(provider: GitHubProvider, req: FastifyRequest<{ Params: P
   }
   provider.events!.count(provider.name, 'received');
   const at = new Date().toISOString();
-  await provider.registrations
-    .update<GitHubConfig>(id, (cur) => ({ ...cur, config: { ...cur.config, lastDelivery: { id: delivery!, event: event!, at } } }))
-    .catch((err) => provider.logger.warn({ registration: id, error: (err as Error).message }, 'could not record the last delivery'));
+  provider.lastDeliveries.note<GitHubConfig>(id, (cur) => ({ ...cur, config: { ...cur.config, lastDelivery: { id: delivery!, event: event!, at } } }));
   return reply.code(202).send({ ok: true, fired: 'queued', delivery });
 }

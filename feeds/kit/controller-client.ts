@@ -41,13 +41,22 @@ export class RestControllerClient implements ControllerClient {
   private async call(method: string, path: string, authKey: string, body?: unknown, headers: Record<string, string> = {}) {
     const h: Record<string, string> = { authorization: basic(authKey), ...headers };
     if (body !== undefined) h['content-type'] = 'application/json';
-    const res = await fetch(`${this.baseUrl()}/api/v1${path}`, {
-      method,
-      headers: h,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const text = await res.text();
+    // A plain controller and timer: AbortSignal.timeout() costs a transferable signal per call.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new Error(`no answer from the controller in ${this.timeoutMs} ms`)), this.timeoutMs);
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(`${this.baseUrl()}/api/v1${path}`, {
+        method,
+        headers: h,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: abort.signal,
+      });
+      text = await res.text();
+    } finally {
+      clearTimeout(timer);
+    }
     let json: any;
     try {
       json = text ? JSON.parse(text) : undefined;
@@ -98,5 +107,41 @@ export class RestControllerClient implements ControllerClient {
 
   async deleteRule(namespace: string, name: string, authKey: string): Promise<number> {
     return (await this.call('DELETE', `/namespaces/${enc(namespace)}/rules/${enc(name)}`, authKey).catch(() => undefined))?.res.status ?? 0;
+  }
+}
+
+/** A fire made in the controller's own process: what `POST …/triggers/{name}` would answer. */
+export type InProcessFire = (namespace: string, name: string, authKey: string, payload: Record<string, unknown>, idempotencyKey: string) => Promise<FireAnswer>;
+
+/**
+ * Standalone's ControllerClient: fires go straight to the controller's fire function in the same
+ * process (same key check, entitlement, throttle and trigger engine as the REST route), the rest
+ * over REST. `fire` is looked up on each call: standalone builds the controller after the feeds.
+ */
+export class InProcessControllerClient implements ControllerClient {
+  constructor(
+    private readonly rest: ControllerClient,
+    private readonly local: () => InProcessFire | undefined,
+  ) {}
+
+  getTrigger(namespace: string, name: string, authKey: string): Promise<TriggerInfo> {
+    return this.rest.getTrigger(namespace, name, authKey);
+  }
+
+  namespaceOf(authKey: string): Promise<string | undefined> {
+    return this.rest.namespaceOf(authKey);
+  }
+
+  fire(namespace: string, name: string, authKey: string, payload: Record<string, unknown>, idempotencyKey: string): Promise<FireAnswer> {
+    const local = this.local();
+    return local ? local(namespace, name, authKey, payload, idempotencyKey) : this.rest.fire(namespace, name, authKey, payload, idempotencyKey);
+  }
+
+  deleteTrigger(namespace: string, name: string, authKey: string): Promise<number> {
+    return this.rest.deleteTrigger(namespace, name, authKey);
+  }
+
+  deleteRule(namespace: string, name: string, authKey: string): Promise<number> {
+    return this.rest.deleteRule(namespace, name, authKey);
   }
 }

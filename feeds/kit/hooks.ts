@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../../src/entities/errors.js';
+import type { Logger } from '../../src/logging/logger.js';
 import { StoreConflictError, type ArtifactStore } from '../../src/store/artifact-store.js';
+import type { Change, Registrations } from './registrations.js';
 
 /**
  * Where outside services deliver events (GitHub hooks, Slack's Events API): on a provider's own
@@ -72,5 +74,39 @@ export class Deliveries {
       for (const r of rows) await this.store.deleteDoc(COLLECTION, r.id, r.rev).catch(() => undefined);
       if (rows.length < 1000) return;
     }
+  }
+}
+
+/**
+ * Notes the newest delivery on its registration (READ shows it) without holding up the answer to
+ * GitHub or Slack: one write at a time per registration, and a note that arrives while one is
+ * being written replaces any other still waiting, so a burst of deliveries makes a few writes
+ * instead of a storm of conflicting ones. Failures are logged.
+ */
+export class LastDeliveryNotes {
+  private readonly waiting = new Map<string, { change: Change<any>; writing: boolean }>();
+
+  constructor(
+    private readonly registrations: Registrations,
+    private readonly logger: Logger,
+  ) {}
+
+  note<C>(id: string, change: Change<C>): void {
+    const w = this.waiting.get(id);
+    if (w) {
+      w.change = change;
+      if (w.writing) return;
+    }
+    const entry = w ?? { change, writing: false };
+    this.waiting.set(id, entry);
+    void this.write(id, entry);
+  }
+
+  private async write(id: string, entry: { change: Change<any>; writing: boolean }): Promise<void> {
+    entry.writing = true;
+    for (let change = entry.change, last: Change<any> | undefined; change !== last; last = change, change = entry.change) {
+      await this.registrations.update(id, change).catch((err) => this.logger.warn({ registration: id, error: (err as Error).message }, 'could not record the last delivery'));
+    }
+    this.waiting.delete(id);
   }
 }

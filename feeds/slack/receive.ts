@@ -78,8 +78,6 @@ async function receive(provider: SlackProvider, req: FastifyRequest<{ Params: Pa
   }
   provider.events!.count(provider.name, 'received');
   const at = new Date().toISOString();
-  await provider.registrations
-    .update<SlackConfig>(id, (cur) => ({ ...cur, config: { ...cur.config, lastEvent: { id: eventId, type, at } } }))
-    .catch((err) => provider.logger.warn({ registration: id, error: (err as Error).message }, 'could not record the last event'));
+  provider.lastDeliveries.note<SlackConfig>(id, (cur) => ({ ...cur, config: { ...cur.config, lastEvent: { id: eventId, type, at } } }));
   return reply.code(200).send({ ok: true, fired: 'queued', event_id: eventId });
 }

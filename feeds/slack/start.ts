@@ -1,5 +1,5 @@
 import type { Logger } from '../../src/logging/logger.js';
-import { hookUrl, type Deliveries } from '../kit/hooks.js';
+import { hookUrl, LastDeliveryNotes, type Deliveries } from '../kit/hooks.js';
 import type { FeedEvents, FeedProvider } from '../kit/provider.js';
 import type { Registration } from '../kit/registration.js';
 import type { Registrations } from '../kit/registrations.js';
@@ -23,7 +23,12 @@ export class SlackProvider implements FeedProvider<SlackConfig> {
     readonly deliveries: Deliveries,
     private readonly publicUrl: () => string,
     readonly logger: Logger,
-  ) {}
+  ) {
+    this.lastDeliveries = new LastDeliveryNotes(registrations, logger);
+  }
+
+  /** The newest delivery, noted on the registration after the answer. */
+  readonly lastDeliveries: LastDeliveryNotes;
 
   validateCreate(_feed: string, params: Record<string, unknown>): SlackConfig {
     return validateSlackCreate(params);

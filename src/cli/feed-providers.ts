@@ -5,7 +5,7 @@ import { AlarmsProvider } from '../../feeds/alarms/start.js';
 import { BullAlarmScheduler } from '../../feeds/alarms/bullmq-scheduler.js';
 import { NodeCronScheduler } from '../../feeds/alarms/node-cron-scheduler.js';
 import type { AlarmScheduler } from '../../feeds/alarms/scheduler.js';
-import { RestControllerClient } from '../../feeds/kit/controller-client.js';
+import { InProcessControllerClient, RestControllerClient, type ControllerClient, type InProcessFire } from '../../feeds/kit/controller-client.js';
 import { FeedKit } from '../../feeds/kit/feed-kit.js';
 import type { FeedFireQueue } from '../../feeds/kit/fire-queue.js';
 import { FEEDS_PREFIX, feedProviderApi } from '../../feeds/kit/provider-api.js';
@@ -46,7 +46,7 @@ function wireFeeds(
   queue: FeedFireQueue,
   names: readonly ProviderName[],
   scheduler: () => AlarmScheduler,
-  controllerUrl: () => string,
+  controller: ControllerClient,
   publicUrl: () => string,
   logger: Logger,
 ): FeedParts {
@@ -73,7 +73,7 @@ function wireFeeds(
   const kit = new FeedKit({
     store,
     queue,
-    controller: new RestControllerClient(controllerUrl),
+    controller,
     providers,
     retry: config.feeds.retry,
     logger,
@@ -88,11 +88,16 @@ function wireFeeds(
   };
 }
 
-/** Standalone: the providers in-process, on the embedded store, node-cron and an in-process fire queue, firing over loopback. */
-export function standaloneFeeds(config: Config, store: ArtifactStore, apiHost: () => string, logger: Logger): FeedParts {
+/**
+ * Standalone: the providers in-process, on the embedded store, node-cron and an in-process fire
+ * queue. They fire through `localFire` (the controller's fire function in this process, once it
+ * is built) and make their other calls over loopback.
+ */
+export function standaloneFeeds(config: Config, store: ArtifactStore, apiHost: () => string, logger: Logger, localFire: () => InProcessFire | undefined): FeedParts {
   const log = logger.child({ role: 'feeds' });
   const publicUrl = () => config.feeds.publicUrl ?? apiHost();
-  return wireFeeds(config, store, new EmbeddedFeedFireQueue(store, log), PROVIDER_NAMES, () => new NodeCronScheduler(log), apiHost, publicUrl, log);
+  const controller = new InProcessControllerClient(new RestControllerClient(apiHost), localFire);
+  return wireFeeds(config, store, new EmbeddedFeedFireQueue(store, log), PROVIDER_NAMES, () => new NodeCronScheduler(log), controller, publicUrl, log);
 }
 
 /**
@@ -110,7 +115,7 @@ export async function startProviderRole(name: ProviderName, config: Config, logg
   const queue = new BullFeedFireQueue({ redisUrl: config.redisUrl, name: fires, logger });
   const scheduler = () => new BullAlarmScheduler({ redisUrl: config.redisUrl!, name: `${prefix}-alarms`, logger });
   const publicUrl = () => config.feeds.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.feeds.port}`;
-  const parts = wireFeeds(config, store, queue, [name], scheduler, () => config.feeds.controllerUrl, publicUrl, logger);
+  const parts = wireFeeds(config, store, queue, [name], scheduler, new RestControllerClient(() => config.feeds.controllerUrl), publicUrl, logger);
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
   installJsonParser(app);
   installErrorHandling(app);

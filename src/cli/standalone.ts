@@ -12,6 +12,7 @@ import { installCatalog } from '../../catalog/installer.js';
 import { catalogPackages } from '../../catalog/manifest.js';
 import { buildController } from './build-controller.js';
 import { stopSteps } from './stop-steps.js';
+import { localFire, type LocalFire } from '../controller/fire-trigger.js';
 import { standaloneFeeds } from './feed-providers.js';
 import { openBus, openContainerFactory } from './open-pipeline-parts.js';
 import { openStore } from './open-store.js';
@@ -60,7 +61,8 @@ export async function startStandalone(config: Config, logger: Logger): Promise<S
     // whisk.system owns the catalog (/whisk.system/alarms); the alarms provider runs in-process.
     const system = await admin.ensureNamespace('whisk.system', 'whisk.system', config.systemAuth);
     let apiHost = config.apiHost;
-    const feeds = standaloneFeeds(config, store, () => apiHost, logger);
+    let fire: LocalFire | undefined;
+    const feeds = standaloneFeeds(config, store, () => apiHost, logger, () => fire);
     const token = readOrCreateToken(config.dataDir);
     // The invoker and the controller share one process and talk over the in-process bus.
     // The balancer listens before the invoker starts, so it hears the invoker's first ping.
@@ -72,6 +74,7 @@ export async function startStandalone(config: Config, logger: Logger): Promise<S
         feeds.register(a);
       },
     });
+    fire = localFire(ctx);
     stops.add(() => pipeline!.balancer.stop());
     // Fires are kept in the embedded store until fanned out, so a crash loses none.
     const triggers = new TriggerEngine(store, new EmbeddedFireQueue(store, logger), pipeline!.gateway, ctx.throttles, config, logger, bus.durable);

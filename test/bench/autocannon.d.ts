@@ -4,6 +4,7 @@ declare module 'autocannon' {
     average: number;
     p50: number;
     p99: number;
+    total: number;
   }
   interface Result {
     requests: Histogram;
@@ -19,6 +20,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     method?: string;
     body?: string;
+    /** Per-request hooks; setupRequest may change each request before it is sent. */
+    requests?: { setupRequest?: (req: Record<string, any>) => Record<string, any> }[];
   }
   function autocannon(opts: Options): Promise<Result>;
   export default autocannon;

@@ -3,6 +3,7 @@ import { benchInvoke } from './invoke-bench.js';
 import { benchFire } from './fire-bench.js';
 import { benchAlarms } from './alarms-bench.js';
 import { benchKafka } from './kafka-bench.js';
+import { benchWebhooks } from './webhooks-bench.js';
 
 /**
  * `npm run bench -- [name...]`: runs the named benchmarks (all when none is named) and prints
@@ -13,6 +14,7 @@ const BENCHES: Record<string, () => Promise<{ name: string; figures: Record<stri
   api: () => benchApi({ rounds: Number(process.env.BENCH_ROUNDS ?? 5), seconds: Number(process.env.BENCH_SECONDS ?? 5), connections: 32 }),
   invoke: () => benchInvoke({ rounds: Number(process.env.BENCH_ROUNDS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 3) }),
   fire: () => benchFire({ rounds: Number(process.env.BENCH_ROUNDS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 5) }),
+  webhooks: () => benchWebhooks({ rounds: Number(process.env.BENCH_ROUNDS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 5), connections: Number(process.env.BENCH_CONNECTIONS ?? 16) }),
   kafka: () =>
     benchKafka({
       rounds: Number(process.env.BENCH_ROUNDS ?? 3),

@@ -7,6 +7,7 @@ import { bumpPatch, INITIAL_VERSION, validateVersion } from '../../entities/semv
 import { optionalBoolean } from '../actions/action-body.js';
 import type { ControllerContext } from '../context.js';
 import { deleteEntity, getTyped, flag, putEntity, requireOwner, resolveNamespace } from '../entity-access.js';
+import { fireTrigger } from '../fire-trigger.js';
 import { objectBody } from '../http/json-body.js';
 import { parseListQuery } from '../list-query.js';
 import { triggerJson, triggerSummary } from '../serialize.js';
@@ -88,21 +89,15 @@ export function registerTriggerRoutes(app: FastifyInstance, ctx: ControllerConte
   });
 
   app.post<{ Params: Params }>('/namespaces/:ns/triggers/:name', { bodyLimit: 1024 * 1024 }, async (req, reply) => {
-    const ref = ownedRef(req);
-    await ctx.throttles.checkFire(req.identity);
-    const payload = objectBody(req.body, 'trigger payload');
-    const trigger = (await getTyped<TriggerDoc>(store, docId(ref), 'trigger')).doc;
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'authorization') headers[k] = v;
     const key = req.headers['x-idempotency-key'];
-    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 256)) {
-      throw badRequest('X-Idempotency-Key must be 1 to 256 characters.', 'BAD_IDEMPOTENCY_KEY');
-    }
-    const outcome = await ctx.activations.fire({
+    if (key !== undefined && typeof key !== 'string') throw badRequest('X-Idempotency-Key must be 1 to 256 characters.', 'BAD_IDEMPOTENCY_KEY');
+    const outcome = await fireTrigger(ctx, {
       identity: req.identity,
-      trigger: ref,
-      triggerDoc: trigger,
-      payload,
+      namespace: req.params.ns,
+      name: req.params.name,
+      body: req.body,
       headers,
       transactionId: req.id,
       idempotencyKey: key,

@@ -259,9 +259,13 @@ function checkDelete<T>(id: string, current: Row<T> | undefined, rev: string): v
   if (!current || current.rev !== rev) throw new StoreConflictError(id);
 }
 
+/** Revisions only need to differ: a random prefix per process and a counter (no random bytes per write). */
+const REV_PREFIX = randomBytes(6).toString('hex');
+let revCounter = 0;
+
 function nextRev(prev: string | undefined): string {
   const gen = prev ? Number(prev.split('-')[0]) + 1 : 1;
-  return `${gen}-${randomBytes(8).toString('hex')}`;
+  return `${gen}-${REV_PREFIX}${(revCounter++).toString(16)}`;
 }
 
 function wrap<T>(id: string, row: Row<T> | undefined): Stored<T> | undefined {

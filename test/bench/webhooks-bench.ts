@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sign } from '@octokit/webhooks-methods';
+import autocannon from 'autocannon';
+import { packageFeeds, startStandIn } from '../e2e/github-slack-support.js';
+import { freePort, startStandaloneProcess } from '../support/standalone-process.js';
+import { median } from './measure.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+/** A push event shaped as GitHub sends it (about 7 KB): repository, pusher, three commits. */
+function pushPayload(): string {
+  const user = { name: 'Octo Cat', email: 'octocat@example.com', username: 'octocat' };
+  const commit = (i: number) => ({
+    id: `${i}`.padStart(40, 'a'),
+    tree_id: `${i}`.padStart(40, 'b'),
+    distinct: true,
+    message: `Change ${i}: tidy the handler and its tests`,
+    timestamp: '2026-12-06T12:00:00Z',
+    url: `https://github.com/octocat/hello-world/commit/${`${i}`.padStart(40, 'a')}`,
+    author: user,
+    committer: user,
+    added: [`src/new-${i}.ts`],
+    removed: [],
+    modified: ['README.md', `src/handler-${i}.ts`, `test/handler-${i}.test.ts`],
+  });
+  const repo: Record<string, unknown> = { id: 1296269, node_id: 'MDEwOlJlcG9zaXRvcnkxMjk2MjY5', name: 'hello-world', full_name: 'octocat/hello-world', private: false };
+  for (const k of ['html_url', 'url', 'forks_url', 'keys_url', 'collaborators_url', 'teams_url', 'hooks_url', 'issue_events_url', 'events_url', 'assignees_url', 'branches_url', 'tags_url', 'blobs_url', 'git_tags_url', 'git_refs_url', 'trees_url', 'statuses_url', 'languages_url', 'stargazers_url', 'contributors_url', 'subscribers_url', 'subscription_url', 'commits_url', 'git_commits_url', 'comments_url', 'issue_comment_url', 'contents_url', 'compare_url', 'merges_url', 'archive_url', 'downloads_url', 'issues_url', 'pulls_url', 'milestones_url', 'notifications_url', 'labels_url', 'releases_url', 'deployments_url']) {
+    repo[k] = `https://api.github.com/repos/octocat/hello-world/${k.replace(/_url$/, '')}`;
+  }
+  Object.assign(repo, { owner: { login: 'octocat', id: 1, type: 'User', site_admin: false }, default_branch: 'main', stargazers_count: 80, watchers_count: 80, forks_count: 9, open_issues_count: 0 });
+  const commits = [1, 2, 3].map(commit);
+  return JSON.stringify({
+    ref: 'refs/heads/main',
+    before: '0'.repeat(40),
+    after: commits[2].id,
+    repository: repo,
+    pusher: { name: 'octocat', email: 'octocat@example.com' },
+    sender: { login: 'octocat', id: 1, type: 'User', site_admin: false },
+    created: false,
+    deleted: false,
+    forced: false,
+    compare: 'https://github.com/octocat/hello-world/compare/000000000000...aaaaaaaaaaaa',
+    commits,
+    head_commit: commits[2],
+  });
+}
+
+/** Signed deliveries against `url` for `seconds`, each with its own X-GitHub-Delivery (so none is a duplicate). */
+async function deliver(url: string, body: string, signature: string, seconds: number, connections: number) {
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    duration: seconds,
+    connections,
+    body,
+    headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature },
+    requests: [{ setupRequest: (req: Record<string, any>) => ({ ...req, headers: { ...req.headers, 'x-github-delivery': randomUUID() } }) }],
+  });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, total: r.requests.total };
+}
+
+/**
+ * `bench webhooks` (issue 6): signed GitHub push deliveries per second that whiskhub standalone
+ * verifies and queues (each 202 means: signature checked in constant time, delivery id claimed,
+ * fire queued durably; the queued fires are fired meanwhile, on the same machine), and, in the
+ * same run on the same payload, a bare node server doing only @octokit/webhooks'
+ * verifyAndReceive. Goal: ratio ≥ 0.7. Also the rate when each delivery's trigger runs a noop
+ * action through a rule.
+ */
+export async function benchWebhooks(opts: { rounds: number; seconds: number; connections: number }) {
+  const standIn = await startStandIn();
+  const wh = await startStandaloneProcess({
+    dataDir: mkdtempSync(join(tmpdir(), 'whiskhub-bench-webhooks-')),
+    env: { WHISKHUB_LOG_LEVEL: 'warn', WHISKHUB_CONTAINER_FACTORY: 'process', WHISKHUB_LIMIT_FIRES_PER_MINUTE: '10000000', WHISKHUB_LIMIT_INVOCATIONS_PER_MINUTE: '10000000' },
+  });
+  const port = await freePort();
+  let bare: ReturnType<typeof spawn> | undefined;
+  try {
+    const feeds = packageFeeds(() => wh);
+    await feeds.api('PUT', '/actions/noop', { exec: { kind: 'nodejs:default', code: 'function main() { return {}; }' } });
+    // Two feeds: `gh` fires a trigger without rules (the fire ends at the trigger), `ghr` one with
+    // a rule running a noop action per delivery (the whole pipeline shares the machine).
+    const hooks: { url: string; secret: string }[] = [];
+    for (const trigger of ['gh', 'ghr']) {
+      const created = await feeds.create(trigger, 'github/webhook', { username: 'octocat', repository: `hello-${trigger}`, accessToken: 'ghp_bench', events: 'push', baseUrl: `${standIn.url}/gh` });
+      if (!created.body?.response?.success) throw new Error(`bench webhooks: feed CREATE failed: ${JSON.stringify(created.body)}`);
+      hooks.push((standIn.hooks.get(hooks.length + 1) as { config: { url: string; secret: string } }).config);
+    }
+    await feeds.api('PUT', '/rules/ghr-rule', { trigger: '/_/ghr', action: '/_/noop' });
+    const body = pushPayload();
+    const [plain, ruled] = await Promise.all(hooks.map(async (h) => ({ url: h.url, secret: h.secret, signature: await sign(h.secret, body) })));
+
+    bare = spawn(process.execPath, [join(HERE, 'bare-webhooks.js'), String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    bare.stdin!.end(plain.secret);
+    await new Promise<void>((resolve) => bare!.stdout!.once('data', () => resolve()));
+    const bareUrl = `http://127.0.0.1:${port}/`;
+
+    await deliver(plain.url, body, plain.signature, 2, opts.connections); // warm all three
+    await deliver(ruled.url, body, ruled.signature, 2, opts.connections);
+    await deliver(bareUrl, body, plain.signature, 2, opts.connections);
+    const hub: number[] = [];
+    const hubRuled: number[] = [];
+    const base: number[] = [];
+    const hubP99: number[] = [];
+    for (let i = 0; i < opts.rounds; i++) {
+      const h = await deliver(plain.url, body, plain.signature, opts.seconds, opts.connections);
+      const r = await deliver(ruled.url, body, ruled.signature, opts.seconds, opts.connections);
+      const b = await deliver(bareUrl, body, plain.signature, opts.seconds, opts.connections);
+      for (const [who, x] of [['whiskhub', h], ['whiskhub (rule)', r], ['the bare server', b]] as const) {
+        if (x.non2xx || x.errors) throw new Error(`bench webhooks: ${who} answered ${x.non2xx} non-2xx and ${x.errors} errors`);
+      }
+      hub.push(h.rps);
+      hubRuled.push(r.rps);
+      base.push(b.rps);
+      hubP99.push(h.p99);
+      console.error(`bench webhooks: round ${i + 1}: whiskhub ${Math.round(h.rps)}/s (p99 ${h.p99} ms), with a rule ${Math.round(r.rps)}/s, bare verifyAndReceive ${Math.round(b.rps)}/s`);
+    }
+    const ratio = median(hub) / median(base);
+    return {
+      name: 'webhooks',
+      figures: {
+        'signed deliveries verified and queued by whiskhub, trigger without rules (per s, median)': Math.round(median(hub)),
+        'the same, trigger with a rule running a noop action per delivery (per s, median)': Math.round(median(hubRuled)),
+        'bare @octokit/webhooks verifyAndReceive server (per s, median)': Math.round(median(base)),
+        'ratio (goal >= 0.7)': Number(ratio.toFixed(3)),
+        'ratio with a rule': Number((median(hubRuled) / median(base)).toFixed(3)),
+        'whiskhub p99 answer (ms, median)': median(hubP99),
+        'payload bytes': Buffer.byteLength(body),
+        connections: opts.connections,
+        rounds: opts.rounds,
+      },
+      met: ratio >= 0.7,
+    };
+  } finally {
+    bare?.kill();
+    await wh.stop();
+    await standIn.close();
+  }
+}
