@@ -47,9 +47,10 @@ export class BullAlarmScheduler implements AlarmScheduler {
     this.worker = new Worker<TickData>(this.o.name, (job) => this.process(job, onTick), {
       connection: redisConnection(this.o.redisUrl),
       concurrency: this.o.concurrency ?? 50,
-      // A worker that dies holds its tick this long before another replica takes it over.
-      lockDuration: 10_000,
-      stalledInterval: 5_000,
+      // A worker that dies holds its tick this long before another replica takes it over
+      // (renewed every half of it while the tick is handled).
+      lockDuration: 5_000,
+      stalledInterval: 2_000,
       maxStalledCount: 3,
     });
     this.worker.on('error', (err) => this.o.logger.warn({ err }, 'alarm worker error'));
@@ -60,7 +61,8 @@ export class BullAlarmScheduler implements AlarmScheduler {
   private async process(job: Job<TickData>, onTick: TickHandler): Promise<void> {
     const d = job.data;
     const scheduledAt = d.at ?? job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0);
-    const more = await onTick({ id: d.id, generation: d.generation, scheduledAt });
+    const redelivered = job.attemptsStarted > 1 || job.stalledCounter > 0;
+    const more = await onTick({ id: d.id, generation: d.generation, scheduledAt, redelivered });
     if (!more) {
       await this.removeIfGeneration(d.id, d.generation);
       return;

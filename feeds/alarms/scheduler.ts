@@ -14,6 +14,12 @@ export interface AlarmTick {
   generation: number;
   /** The tick's scheduled time, epoch ms (the same on every replica). */
   scheduledAt: number;
+  /**
+   * This tick was handed out before, to a worker that died with it (BullMQ's stalled-job
+   * recovery): it is late because of that crash, not because nobody was running, so it is fired
+   * however late, and a claim that worker made is completed rather than skipped.
+   */
+  redelivered?: boolean;
 }
 
 /** Handles a tick; resolves false when the plan should stop (registration gone, inactive or of another generation). */

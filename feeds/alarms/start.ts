@@ -1,7 +1,7 @@
 import type { Logger } from '../../src/logging/logger.js';
 import type { FeedFireJob } from '../kit/fire-queue.js';
 import type { FeedEvents, FeedProvider, FireOutcome } from '../kit/provider.js';
-import { iso, type Registration, type StatusReason } from '../kit/registration.js';
+import { iso, RECENT_EVENTS, type Registration, type StatusReason } from '../kit/registration.js';
 import type { Registrations } from '../kit/registrations.js';
 import type { AlarmConfig, AlarmRules } from './alarm-config.js';
 import { firePayload } from './payload.js';
@@ -140,10 +140,15 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
   async onTick(tick: AlarmTick): Promise<boolean> {
     const got = await this.registrations.get<AlarmConfig>(tick.id);
     const reg = got?.doc;
-    if (!reg || reg.generation !== tick.generation || !reg.status.active) return false;
+    // A redelivered tick that was claimed (perhaps its registration's last) still gets its fire queued.
+    const finishing = tick.redelivered && (reg?.lastEvent === tick.scheduledAt || !!reg?.recentEvents?.includes(tick.scheduledAt));
+    if (!reg || reg.generation !== tick.generation || (!reg.status.active && !finishing)) return false;
     const now = Date.now();
     const oldest = now - this.rules.lateToleranceMs;
-    if (tick.scheduledAt < oldest) {
+    if (tick.redelivered) {
+      // A replica died holding this tick: fire it now, and finish a claim it may have made.
+      await this.claimAndFire(reg, tick.scheduledAt, tick.scheduledAt < oldest, true);
+    } else if (tick.scheduledAt < oldest) {
       await this.settleMissed(reg, now, oldest);
     } else {
       // Ticks before this one that nobody handled and that are past the tolerance were missed
@@ -161,8 +166,15 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
   /**
    * Claims tick `at` for registration `reg` (compare-and-set on `lastEvent`), counts it down from
    * `remaining`, and ends the registration when this was its last tick; then queues the fire.
+   * With `redelivered`, a tick that is already the newest claimed (by a worker that died before it
+   * queued the fire, or after) is queued again: the fire job's id and the idempotency key make a
+   * second queueing of a fire that did go out fire nothing twice.
    */
-  private async claimAndFire(reg: AlarmRegistration, at: number, late: boolean): Promise<void> {
+  private async claimAndFire(reg: AlarmRegistration, at: number, late: boolean, redelivered = false): Promise<void> {
+    if (redelivered && (reg.lastEvent === at || reg.recentEvents?.includes(at))) {
+      await this.queueFire(reg, at, late);
+      return;
+    }
     let fire = false;
     let ended = false;
     const claimed = await this.registrations.update<AlarmConfig>(reg.id, (cur) => {
@@ -170,7 +182,10 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
       ended = false;
       const c = cur.config;
       if (cur.generation !== reg.generation || !cur.status.active) return undefined;
-      if (cur.lastEvent !== undefined && cur.lastEvent >= at) return undefined;
+      const recent = cur.recentEvents ?? [];
+      if (cur.lastEvent === at || recent.includes(at)) return undefined;
+      // Older than the newest claim: only a redelivered tick, within what the claims remember.
+      if (cur.lastEvent !== undefined && at < cur.lastEvent && !(redelivered && recent.length > 0 && at > recent[0])) return undefined;
       if (c.type !== 'once' && c.startDate !== undefined && at < c.startDate) return undefined;
       if (c.type !== 'once' && c.stopDate !== undefined && at > c.stopDate) {
         ended = true;
@@ -183,7 +198,8 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
         counters.remaining -= 1;
       }
       fire = true;
-      const next = { ...cur, counters, lastEvent: at, catchUpRun };
+      const recentEvents = [...recent, at].sort((a, b) => a - b).slice(-RECENT_EVENTS);
+      const next = { ...cur, counters, lastEvent: Math.max(cur.lastEvent ?? at, at), recentEvents, catchUpRun };
       const end = this.endReason(next, at);
       if (end) {
         ended = true;
@@ -192,24 +208,26 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
       return next;
     });
     if (!claimed) return;
-    if (fire) {
-      const job: Omit<FeedFireJob, 'attempts' | 'enqueuedAt'> = {
-        id: `${claimed.id}@${claimed.generation}@${at}`,
-        registrationId: claimed.id,
-        generation: claimed.generation,
-        namespace: claimed.namespace,
-        trigger: claimed.trigger,
-        payload: firePayload(claimed.config, at, late),
-        idempotencyKey: `${claimed.config.type}:${iso(at)}`,
-        eventTime: at,
-      };
-      await this.events!.enqueue(job);
-      this.events!.count(this.name, late ? 'caughtup' : 'tick');
-    }
+    if (fire) await this.queueFire(claimed, at, late);
     if (ended) {
       this.logger.info({ registration: claimed.id, reason: claimed.status.reason?.message }, 'alarm ended');
       await this.scheduler.remove(claimed.id);
     }
+  }
+
+  private async queueFire(reg: AlarmRegistration, at: number, late: boolean): Promise<void> {
+    const job: Omit<FeedFireJob, 'attempts' | 'enqueuedAt'> = {
+      id: `${reg.id}@${reg.generation}@${at}`,
+      registrationId: reg.id,
+      generation: reg.generation,
+      namespace: reg.namespace,
+      trigger: reg.trigger,
+      payload: firePayload(reg.config, at, late),
+      idempotencyKey: `${reg.config.type}:${iso(at)}`,
+      eventTime: at,
+    };
+    await this.events!.enqueue(job);
+    this.events!.count(this.name, late ? 'caughtup' : 'tick');
   }
 
   private ended(cur: AlarmRegistration, at: number, reason: StatusReason): AlarmRegistration {

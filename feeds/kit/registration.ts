@@ -63,8 +63,14 @@ export interface Registration<C = Record<string, unknown>> {
   generation: number;
   /** Epoch ms since the registration is active (CREATE, UPDATE, UNPAUSE): nothing older is caught up. */
   activeSince: number;
-  /** Epoch ms of the newest event handled (fired or skipped); a claim never goes back before it. */
+  /** Epoch ms of the newest event handled (fired or skipped). */
   lastEvent?: number;
+  /**
+   * The newest events claimed (epoch ms, ascending, at most RECENT_EVENTS): an event older than
+   * `lastEvent` that a dead replica held (redelivered later) may still be claimed once, if it is
+   * not among them and not older than the oldest of them.
+   */
+  recentEvents?: number[];
   lastFire?: LastFire;
   /** Late fires since the last fire on time: what the current outage used of its catch-up budget. */
   catchUpRun?: number;
@@ -73,6 +79,9 @@ export interface Registration<C = Record<string, unknown>> {
 }
 
 export const REGISTRATIONS = 'feed-registrations';
+
+/** How many claimed events a registration remembers (for alarms: that many ticks back). */
+export const RECENT_EVENTS = 100;
 
 export const registrationId = (provider: string, namespace: string, trigger: string) => `${provider}/${namespace}/${trigger}`;
 

@@ -92,9 +92,9 @@ describe('alarms provider replicas on Redis', () => {
       expect(times.filter((t) => t > killedAt + 16_000).length).toBeGreaterThanOrEqual(3);
       const unique = [...new Set(times)].sort((a, b) => a - b);
       const span = (unique[unique.length - 1] - unique[0]) / 1000 + 1;
-      // Lost: at most the ticks the killed replica held when it died.
+      // None lost: the ticks the killed replica held are redelivered to another and fired late.
       lost.push(span - unique.length);
-      expect(span - unique.length).toBeLessThanOrEqual(3);
+      expect(span - unique.length).toBe(0);
     }
     console.log(`replicas: fired per replica before the kill ${firedBy.join('/')}; ticks lost per alarm around the kill ${lost.join(',')}; repeated posts of in-flight fires ${after.duplicates.length}`);
     const read = await feedApi(replicas[1], 'GET', 'r0');

@@ -34,7 +34,8 @@ export class BullFeedFireQueue implements FeedFireQueue {
         await job.moveToDelayed(Date.now() + step.retryInMs, token);
         throw new DelayedError();
       },
-      { connection: redisConnection(this.o.redisUrl), concurrency: this.o.concurrency ?? 64 },
+      // A replica that dies mid-fire leaves its fires to the others within seconds, not BullMQ's default 30 s.
+      { connection: redisConnection(this.o.redisUrl), concurrency: this.o.concurrency ?? 64, lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 5 },
     );
     this.worker.on('failed', (job, err) => this.o.logger.error({ err, fireJob: job?.id }, 'feed fire job failed'));
     this.worker.on('error', (err) => this.o.logger.warn({ err }, 'feed fire worker error'));
