@@ -1,5 +1,5 @@
 /**
- * AlarmScheduler: turns alarm plans into ticks. node-cron (plus timers) in standalone; BullMQ on
+ * AlarmScheduler: turns alarm plans into ticks. In-process timers in standalone; BullMQ on
  * Redis in the cluster, where the plans live in Redis and any live replica's worker gets each
  * tick once. Ticks carry the registration's generation; a tick of an older generation is ignored
  * by the provider, so replacing or removing a plan never races a tick into a stale fire.
@@ -20,6 +20,11 @@ export interface AlarmTick {
    * however late, and a claim that worker made is completed rather than skipped.
    */
   redelivered?: boolean;
+  /**
+   * The plan's tick before this one, when this scheduler handed it out: a registration that
+   * claimed it has nothing missed in between, and the provider can skip looking for gaps.
+   */
+  previousAt?: number;
 }
 
 /** Handles a tick; resolves false when the plan should stop (registration gone, inactive or of another generation). */

@@ -153,7 +153,9 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
     } else {
       // Ticks before this one that nobody handled and that are past the tolerance were missed
       // (e.g. due in the last moments before this replica started): settle them first.
-      if ((reg.lastEvent ?? reg.activeSince) < Math.min(tick.scheduledAt - 1, oldest)) {
+      const handled = reg.lastEvent ?? reg.activeSince;
+      const noGap = tick.previousAt !== undefined && handled >= tick.previousAt;
+      if (!noGap && handled < Math.min(tick.scheduledAt - 1, oldest)) {
         await this.settleMissed(reg, now, Math.min(tick.scheduledAt - 1, oldest));
       }
       const cur = await this.registrations.get<AlarmConfig>(tick.id);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AlarmsProvider } from '../../feeds/alarms/start.js';
 import { BullAlarmScheduler } from '../../feeds/alarms/bullmq-scheduler.js';
-import { NodeCronScheduler } from '../../feeds/alarms/node-cron-scheduler.js';
+import { TimerScheduler } from '../../feeds/alarms/timer-scheduler.js';
 import type { AlarmScheduler } from '../../feeds/alarms/scheduler.js';
 import { InProcessControllerClient, RestControllerClient, type ControllerClient, type InProcessFire } from '../../feeds/kit/controller-client.js';
 import { FeedKit } from '../../feeds/kit/feed-kit.js';
@@ -89,15 +89,15 @@ function wireFeeds(
 }
 
 /**
- * Standalone: the providers in-process, on the embedded store, node-cron and an in-process fire
- * queue. They fire through `localFire` (the controller's fire function in this process, once it
+ * Standalone: the providers in-process, on the embedded store, in-process timers and an
+ * in-process fire queue. They fire through `localFire` (the controller's fire function in this process, once it
  * is built) and make their other calls over loopback.
  */
 export function standaloneFeeds(config: Config, store: ArtifactStore, apiHost: () => string, logger: Logger, localFire: () => InProcessFire | undefined): FeedParts {
   const log = logger.child({ role: 'feeds' });
   const publicUrl = () => config.feeds.publicUrl ?? apiHost();
   const controller = new InProcessControllerClient(new RestControllerClient(apiHost), localFire);
-  return wireFeeds(config, store, new EmbeddedFeedFireQueue(store, log), PROVIDER_NAMES, () => new NodeCronScheduler(log), controller, publicUrl, log);
+  return wireFeeds(config, store, new EmbeddedFeedFireQueue(store, log), PROVIDER_NAMES, () => new TimerScheduler(log), controller, publicUrl, log);
 }
 
 /**

@@ -22,7 +22,7 @@ const BENCHES: Record<string, () => Promise<{ name: string; figures: Record<stri
       outageSeconds: Number(process.env.BENCH_OUTAGE_S ?? 60),
       ratePerSecond: Number(process.env.BENCH_KAFKA_RATE ?? 2000),
     }),
-  alarms: () => benchAlarms({ alarms: Number(process.env.BENCH_ALARMS ?? 100), seconds: Number(process.env.BENCH_SECONDS ?? 20), providerAlarms: Number(process.env.BENCH_PROVIDER_ALARMS ?? 400) }),
+  alarms: () => benchAlarms({ alarms: Number(process.env.BENCH_ALARMS ?? 10_000), seconds: Number(process.env.BENCH_SECONDS ?? 120) }),
 };
 
 const wanted = process.argv.slice(2);

@@ -285,7 +285,7 @@ describe('operations', () => {
   it('serves health and metrics, and never logs or records the authKey', async () => {
     const health = await http(wh.apiHost, 'GET', '/feeds/v1/health');
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'ok', providers: { alarms: { scheduler: 'node-cron' } } });
+    expect(health.body).toMatchObject({ status: 'ok', providers: { alarms: { scheduler: 'timers' } } });
     const metrics = await http(wh.apiHost, 'GET', '/feeds/v1/metrics');
     expect(metrics.text).toMatch(/whiskhub_feed_events_total\{provider="alarms",event="fired"\} \d+/);
     expect(metrics.text).toMatch(/whiskhub_feed_fire_latency_ms_count\{provider="alarms"\} \d+/);
