@@ -2,36 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import nano from 'nano';
-import { startWhiskhub, stopRole, type RoleProcess } from '../support/cluster-processes.js';
+import { stopRole, type RoleProcess } from '../support/cluster-processes.js';
+import { removeProviderData, startProvider } from '../support/provider-processes.js';
 import { freePort, startStandaloneProcess, type StandaloneProcess } from '../support/standalone-process.js';
 import { connectKafka, kafkaBrokers, partitionEnds, type TestKafka } from '../support/test-kafka.js';
 import { median } from './measure.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function required(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run deploy/dev/services-up.sh and \`. .data/services/env\` first`);
-  return v;
-}
-
 /** A `whiskhub provider kafka` replica (CouchDB, Redis) firing into the standalone controller. */
-function providerProcess(run: string, port: number, controller: string): RoleProcess {
-  return startWhiskhub('kafka-provider', ['provider', 'kafka'], {
-    WHISKHUB_STORE: 'couchdb',
-    WHISKHUB_COUCHDB_URL: required('WHISKHUB_COUCHDB_URL'),
-    WHISKHUB_COUCHDB_PREFIX: `${run}_`,
-    WHISKHUB_REDIS_URL: required('WHISKHUB_REDIS_URL'),
-    WHISKHUB_FEEDS_QUEUE_PREFIX: run,
-    WHISKHUB_FEEDS_CONTROLLER_URL: controller,
-    WHISKHUB_FEEDS_PORT: String(port),
-    WHISKHUB_HOST: '127.0.0.1',
-    WHISKHUB_LOG_LEVEL: 'warn',
-  });
-}
+const providerProcess = (run: string, port: number, controller: string): RoleProcess => startProvider('kafka', { run, port, controllerUrl: controller });
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number, every = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -178,11 +159,6 @@ export async function benchKafka(opts: { rounds: number; messages: number; outag
     if (provider) await stopRole(provider);
     await wh?.stop();
     await k.close();
-    const couch = nano(required('WHISKHUB_COUCHDB_URL'));
-    for (const db of await couch.db.list().catch(() => [] as string[])) if (db.startsWith(`${run}_`)) await couch.db.destroy(db).catch(() => undefined);
-    const redis = new Redis(required('WHISKHUB_REDIS_URL'));
-    const keys = await redis.keys(`bull:${run}*`).catch(() => [] as string[]);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await removeProviderData(run);
   }
 }

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import nano from 'nano';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '../support/controller-harness.js';
-import { startWhiskhub, stopRole, type RoleProcess } from '../support/cluster-processes.js';
+import { stopRole, type RoleProcess } from '../support/cluster-processes.js';
+import { removeProviderData, startProvider } from '../support/provider-processes.js';
 import { freePort, startStandaloneProcess, type StandaloneProcess } from '../support/standalone-process.js';
 import { sleep, until } from './alarms-support.js';
 
@@ -24,24 +23,8 @@ let wh: StandaloneProcess;
 const ports: number[] = [];
 const replicas: RoleProcess[] = [];
 
-function required(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: start the services with deploy/dev/services-up.sh and \`. .data/services/env\``);
-  return v;
-}
-
 function startReplica(i: number): RoleProcess {
-  replicas[i] = startWhiskhub(`alarms-provider${i}`, ['provider', 'alarms'], {
-    WHISKHUB_STORE: 'couchdb',
-    WHISKHUB_COUCHDB_URL: required('WHISKHUB_COUCHDB_URL'),
-    WHISKHUB_COUCHDB_PREFIX: `${run}_`,
-    WHISKHUB_REDIS_URL: required('WHISKHUB_REDIS_URL'),
-    WHISKHUB_FEEDS_QUEUE_PREFIX: run,
-    WHISKHUB_FEEDS_CONTROLLER_URL: wh.apiHost,
-    WHISKHUB_FEEDS_PORT: String(ports[i]),
-    WHISKHUB_HOST: '127.0.0.1',
-    WHISKHUB_LOG_LEVEL: 'warn',
-  });
+  replicas[i] = startProvider('alarms', { run, port: ports[i], controllerUrl: wh.apiHost, label: `alarms-provider${i}` });
   return replicas[i];
 }
 
@@ -70,14 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(replicas.map((r) => stopRole(r)));
   await wh?.stop();
-  const couch = nano(required('WHISKHUB_COUCHDB_URL'));
-  for (const db of await couch.db.list()) if (db.startsWith(`${run}_`)) await couch.db.destroy(db);
-  const redis = new Redis(required('WHISKHUB_REDIS_URL'));
-  for (const pattern of [`bull:${run}*`, `whiskhub:alarm-plans:${run}*`]) {
-    const keys = await redis.keys(pattern);
-    if (keys.length) await redis.del(...keys);
-  }
-  redis.disconnect();
+  await removeProviderData(run);
 }, 120_000);
 
 describe('alarms on two provider replicas across a kill -9', () => {

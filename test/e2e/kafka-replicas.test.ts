@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import nano from 'nano';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '../support/controller-harness.js';
-import { startWhiskhub, stopRole, type RoleProcess } from '../support/cluster-processes.js';
+import { stopRole, type RoleProcess } from '../support/cluster-processes.js';
+import { removeProviderData, startProvider } from '../support/provider-processes.js';
 import { freePort, startStandaloneProcess, type StandaloneProcess } from '../support/standalone-process.js';
 import { feedClient, sleep, until } from './alarms-support.js';
 import { connectKafka, kafkaBrokers, partitionEnds, tallyOffsets, type FiredMessage, type TestKafka } from '../support/test-kafka.js';
@@ -28,33 +27,15 @@ const ports: number[] = [];
 const replicas: RoleProcess[] = [];
 const f = feedClient(() => wh, () => wh.guestAuth, 'messaging');
 
-function required(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: start the services with deploy/dev/services-up.sh and \`. .data/services/env\``);
-  return v;
-}
-
-function replicaEnv(i: number): Record<string, string> {
-  return {
-    WHISKHUB_STORE: 'couchdb',
-    WHISKHUB_COUCHDB_URL: required('WHISKHUB_COUCHDB_URL'),
-    WHISKHUB_COUCHDB_PREFIX: `${run}_`,
-    WHISKHUB_REDIS_URL: required('WHISKHUB_REDIS_URL'),
-    WHISKHUB_FEEDS_QUEUE_PREFIX: run,
-    WHISKHUB_FEEDS_CONTROLLER_URL: wh.apiHost,
-    WHISKHUB_FEEDS_PORT: String(ports[i]),
-    WHISKHUB_HOST: '127.0.0.1',
-    WHISKHUB_LOG_LEVEL: 'info',
-    WHISKHUB_KAFKA_FEED_SESSION_TIMEOUT_MS: '6000',
-    WHISKHUB_KAFKA_FEED_RECONCILE_MS: '1000',
-    WHISKHUB_KAFKA_FEED_FIRES_IN_FLIGHT: String(IN_FLIGHT),
-  };
-}
-
 function startReplica(i: number): RoleProcess {
-  const p = startWhiskhub(`kafka-provider${i}`, ['provider', 'kafka'], replicaEnv(i));
-  replicas[i] = p;
-  return p;
+  replicas[i] = startProvider('kafka', {
+    run,
+    port: ports[i],
+    controllerUrl: wh.apiHost,
+    label: `kafka-provider${i}`,
+    env: { WHISKHUB_LOG_LEVEL: 'info', WHISKHUB_KAFKA_FEED_SESSION_TIMEOUT_MS: '6000', WHISKHUB_KAFKA_FEED_RECONCILE_MS: '1000', WHISKHUB_KAFKA_FEED_FIRES_IN_FLIGHT: String(IN_FLIGHT) },
+  });
+  return replicas[i];
 }
 
 const health = async (i: number) => (await http(`http://127.0.0.1:${ports[i]}`, 'GET', '/feeds/v1/health').catch(() => undefined))?.body;
@@ -112,12 +93,7 @@ afterAll(async () => {
   await Promise.all(replicas.map((r) => stopRole(r)));
   await wh?.stop();
   await k?.close();
-  const couch = nano(required('WHISKHUB_COUCHDB_URL'));
-  for (const db of await couch.db.list()) if (db.startsWith(`${run}_`)) await couch.db.destroy(db);
-  const redis = new Redis(required('WHISKHUB_REDIS_URL'));
-  const keys = await redis.keys(`bull:${run}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await removeProviderData(run);
 }, 120_000);
 
 describe('the Kafka provider across a replica crash', () => {
