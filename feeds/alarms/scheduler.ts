@@ -12,7 +12,7 @@ export type AlarmPlan =
 export interface AlarmTick {
   id: string;
   generation: number;
-  /** The tick's scheduled time, epoch ms (the same on every replica). */
+  /** The tick's scheduled time, epoch ms (the same on every replica); a scheduler with a lead hands it out up to that much before. */
   scheduledAt: number;
   /**
    * This tick was handed out before, to a worker that died with it (BullMQ's stalled-job
@@ -25,6 +25,11 @@ export interface AlarmTick {
    * claimed it has nothing missed in between, and the provider can skip looking for gaps.
    */
   previousAt?: number;
+  /**
+   * Handed out ahead of its time (a scheduler with a lead): the provider claims it and makes its
+   * fire durable now, and the fire waits for `scheduledAt`.
+   */
+  prepared?: boolean;
 }
 
 /** Handles a tick; resolves false when the plan should stop (registration gone, inactive or of another generation). */

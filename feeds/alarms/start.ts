@@ -159,7 +159,7 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
         await this.settleMissed(reg, now, Math.min(tick.scheduledAt - 1, oldest));
       }
       const cur = await this.registrations.get<AlarmConfig>(tick.id);
-      if (cur) await this.claimAndFire(cur.doc, tick.scheduledAt, false);
+      if (cur) await this.claimAndFire(cur.doc, tick.scheduledAt, false, false, tick.prepared);
     }
     const after = await this.registrations.get<AlarmConfig>(tick.id);
     return !!after && after.doc.generation === tick.generation && after.doc.status.active;
@@ -170,9 +170,10 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
    * `remaining`, and ends the registration when this was its last tick; then queues the fire.
    * With `redelivered`, a tick that is already the newest claimed (by a worker that died before it
    * queued the fire, or after) is queued again: the fire job's id and the idempotency key make a
-   * second queueing of a fire that did go out fire nothing twice.
+   * second queueing of a fire that did go out fire nothing twice. A `prepared` tick (handed out
+   * ahead of its time) is queued to fire at `at`, not before.
    */
-  private async claimAndFire(reg: AlarmRegistration, at: number, late: boolean, redelivered = false): Promise<void> {
+  private async claimAndFire(reg: AlarmRegistration, at: number, late: boolean, redelivered = false, prepared = false): Promise<void> {
     if (redelivered && (reg.lastEvent === at || reg.recentEvents?.includes(at))) {
       await this.queueFire(reg, at, late);
       return;
@@ -210,14 +211,14 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
       return next;
     });
     if (!claimed) return;
-    if (fire) await this.queueFire(claimed, at, late);
+    if (fire) await this.queueFire(claimed, at, late, prepared);
     if (ended) {
       this.logger.info({ registration: claimed.id, reason: claimed.status.reason?.message }, 'alarm ended');
       await this.scheduler.remove(claimed.id);
     }
   }
 
-  private async queueFire(reg: AlarmRegistration, at: number, late: boolean): Promise<void> {
+  private async queueFire(reg: AlarmRegistration, at: number, late: boolean, prepared = false): Promise<void> {
     const job: Omit<FeedFireJob, 'attempts' | 'enqueuedAt'> = {
       id: `${reg.id}@${reg.generation}@${at}`,
       registrationId: reg.id,
@@ -227,6 +228,8 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
       payload: firePayload(reg.config, at, late),
       idempotencyKey: `${reg.config.type}:${iso(at)}`,
       eventTime: at,
+      // Prepared ahead of its time (the scheduler's lead): claimed and durable now, fired at `at`.
+      ...(prepared && at > Date.now() ? { notBefore: at } : {}),
     };
     await this.events!.enqueue(job);
     this.events!.count(this.name, late ? 'caughtup' : 'tick');

@@ -18,6 +18,8 @@ export interface FeedFireJob {
   /** When the event happened (for alarms: the scheduled tick), epoch ms. */
   eventTime: number;
   enqueuedAt: number;
+  /** Not fired before this moment, epoch ms: an alarm tick prepared ahead of its time. */
+  notBefore?: number;
   /** Failed attempts so far. */
   attempts: number;
   lastError?: string;

@@ -97,7 +97,7 @@ export function standaloneFeeds(config: Config, store: ArtifactStore, apiHost: (
   const log = logger.child({ role: 'feeds' });
   const publicUrl = () => config.feeds.publicUrl ?? apiHost();
   const controller = new InProcessControllerClient(new RestControllerClient(apiHost), localFire);
-  return wireFeeds(config, store, new EmbeddedFeedFireQueue(store, log), PROVIDER_NAMES, () => new TimerScheduler(log), controller, publicUrl, log);
+  return wireFeeds(config, store, new EmbeddedFeedFireQueue(store, log), PROVIDER_NAMES, () => new TimerScheduler(log, config.feeds.alarmsPrepareMs), controller, publicUrl, log);
 }
 
 /**

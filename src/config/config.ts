@@ -56,6 +56,8 @@ export interface Config {
     queuePrefix: string;
     retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
     alarms: { limitCronFields: boolean; delayLimitSeconds: number; lateToleranceMs: number };
+    /** Standalone's alarm scheduler hands ticks out this long before their time (WHISKHUB_ALARMS_PREPARE_MS). */
+    alarmsPrepareMs: number;
     kafka: {
       maxBatchBytes: number;
       defaultBatchMessages: number;
@@ -217,6 +219,7 @@ function feedSettings(env: Env, mode: Mode, apiHost: string) {
         delayLimitSeconds,
         lateToleranceMs: int(env, mode, 'WHISKHUB_ALARMS_LATE_TOLERANCE_MS', 1000),
       },
+      alarmsPrepareMs: int(env, mode, 'WHISKHUB_ALARMS_PREPARE_MS'),
       kafka: {
         maxBatchBytes: int(env, mode, 'WHISKHUB_KAFKA_FEED_MAX_BATCH_BYTES', 1024),
         defaultBatchMessages: int(env, mode, 'WHISKHUB_KAFKA_FEED_BATCH_MESSAGES', 1),

@@ -196,6 +196,13 @@ export const SETTINGS = [
     doc: '0–59. Above 0, a 5-field cron alarm not created with `strict=true` fires at a stable second 0..N of its minute (derived from the trigger name), so alarms do not all fire at :00.',
   },
   {
+    env: 'WHISKHUB_ALARMS_PREPARE_MS',
+    kind: 'int',
+    standalone: '100',
+    cluster: '100',
+    doc: 'Standalone\'s in-process alarm scheduler hands each tick out this long before its time: the tick is claimed and its fire made durable ahead, and the fire itself waits for the exact time, so a second when thousands of alarms fall due starts their fires on time. 0: ticks are handed out at their time. (The cluster\'s BullMQ scheduler hands ticks out at their time.)',
+  },
+  {
     env: 'WHISKHUB_ALARMS_LATE_TOLERANCE_MS',
     kind: 'int',
     standalone: '10000',

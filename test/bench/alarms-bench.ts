@@ -68,17 +68,21 @@ export async function benchAlarms(o: { alarms: number; seconds: number }) {
     const rssEnd = rssMB(pid);
 
     // Every trigger record of the window (the namespace holds only the bench's), up to a fixed
-    // moment: the list is newest first and keeps growing while the alarms fire, which would shift
-    // the pages.
-    const upto = Date.now();
+    // moment well before now: the list is newest first and keeps growing while the alarms fire, so
+    // a record started before `upto` but written while the pages are read would shift them (and a
+    // record would be read twice). Fires of the window all started by `to` + 2 s and were written
+    // by `to` + 5 s; a record is counted once per activation id in any case.
+    const upto = to + 2_000;
     const perTick = new Map<string, number>();
+    const seen = new Set<string>();
     const jitter: number[] = [];
     for (let skip = 0; ; skip += 200) {
       const page = await api('GET', `/_/activations?docs=true&limit=200&skip=${skip}&since=${from - 1}&upto=${upto}`);
-      const recs = page.body as { name: string; start: number; response: { result: { alarm?: { scheduledTime: string } } } }[];
+      const recs = page.body as { activationId: string; name: string; start: number; response: { result: { alarm?: { scheduledTime: string } } } }[];
       for (const rec of recs) {
         const t = rec.response.result.alarm?.scheduledTime;
-        if (!t) continue;
+        if (!t || seen.has(rec.activationId)) continue;
+        seen.add(rec.activationId);
         const at = Date.parse(t);
         if (at < from || at >= to) continue;
         const k = `${rec.name} ${at}`;

@@ -42,10 +42,10 @@ class ManualScheduler implements AlarmScheduler {
   }
   async stop() {}
   /** Delivers tick `at` of registration `id` as the scheduler would. */
-  tick(id: string, at: number) {
+  tick(id: string, at: number, prepared = false) {
     const p = this.planned.get(id);
     if (!p) throw new Error(`${id} has no plan`);
-    return this.onTick!({ id, generation: p.generation, scheduledAt: at });
+    return this.onTick!({ id, generation: p.generation, scheduledAt: at, ...(prepared ? { prepared } : {}) });
   }
 }
 
@@ -236,6 +236,31 @@ describe('ticks and fires', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(controller.fires).toHaveLength(1); // the first attempt only; the retry was dropped
     expect((await lifecycle.read(req('t'))).deadLetters).toMatchObject({ count: 0 });
+  });
+
+  it('claims a tick handed out ahead of its time at once and fires it at its time, not before, also after a restart', async () => {
+    const first = await startReplica();
+    await first.lifecycle.create(req('t'), 'alarm', { cron: '* * * * * *' });
+    const at = Date.now() + 400;
+    await first.scheduler.tick(ID('t'), at, true);
+    // Claimed and durable now ...
+    expect((await first.kit.health()).queue).toMatchObject({ pending: 1 });
+    expect(controller.fires).toHaveLength(0);
+    // ... and still waiting after a restart of the provider, whose queue picks the job up again.
+    await first.kit.stop();
+    running.splice(running.indexOf(first.kit), 1);
+    const second = await startReplica();
+    await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now() - 100)));
+    expect(controller.fires).toHaveLength(0);
+    while (controller.fires.length === 0 && Date.now() < at + 2_000) await new Promise((r) => setTimeout(r, 2));
+    const firedAt = Date.now();
+    expect(firedAt).toBeGreaterThanOrEqual(at);
+    expect(firedAt - at).toBeLessThan(200);
+    expect(controller.fires[0].payload).toMatchObject({ alarm: { scheduledTime: new Date(at).toISOString() } });
+    // A second delivery of the same tick (at its time) fires nothing more.
+    await second.scheduler.tick(ID('t'), at);
+    await settle(second.kit);
+    expect(controller.fires).toHaveLength(1);
   });
 
   it('counts maxTriggers down in the store, across a restart (25), then ends', async () => {

@@ -9,9 +9,9 @@ describe('the in-process alarm scheduler', () => {
   let s: TimerScheduler;
   afterEach(async () => s?.stop());
 
-  async function started(more: (t: AlarmTick) => boolean = () => true) {
+  async function started(more: (t: AlarmTick) => boolean = () => true, prepareMs = 0) {
     const ticks: (AlarmTick & { woke: number })[] = [];
-    s = new TimerScheduler(createLogger('silent', 'test'));
+    s = new TimerScheduler(createLogger('silent', 'test'), prepareMs);
     await s.start(async (t) => {
       ticks.push({ ...t, woke: Date.now() });
       return more(t);
@@ -62,5 +62,20 @@ describe('the in-process alarm scheduler', () => {
     await sleep(1_300);
     expect(ticks.length).toBeGreaterThanOrEqual(1);
     expect(ticks.every((t) => t.generation === 2)).toBe(true);
+  });
+
+  it('with a lead, hands each tick out that long before its time, marked prepared, with its real time', async () => {
+    const ticks = await started(() => true, 150);
+    await s.upsert('a', 1, { kind: 'cron', pattern: '* * * * * *' });
+    await sleep(2_300);
+    const a = ticks.filter((t) => t.id === 'a');
+    expect(a.length).toBeGreaterThanOrEqual(2);
+    for (const t of a) {
+      expect(t.scheduledAt % 1000).toBe(0);
+      expect(t.prepared).toBe(true);
+      expect(t.scheduledAt - t.woke).toBeGreaterThan(100);
+      expect(t.scheduledAt - t.woke).toBeLessThanOrEqual(150);
+    }
+    expect(new Set(a.map((t) => t.scheduledAt)).size).toBe(a.length);
   });
 });

@@ -21,7 +21,7 @@ export class BullFeedFireQueue implements FeedFireQueue {
 
   async enqueue(job: FeedFireJob): Promise<void> {
     // BullMQ refuses ':' in custom job ids (it is its own separator).
-    await this.queue.add('fire', job, { jobId: job.id.replace(/:/g, '_'), attempts: 20, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: 1000, removeOnFail: 1000 });
+    await this.queue.add('fire', job, { jobId: job.id.replace(/:/g, '_'), delay: Math.max(0, (job.notBefore ?? 0) - Date.now()), attempts: 20, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: 1000, removeOnFail: 1000 });
   }
 
   async start(process: (job: FeedFireJob) => Promise<FeedFireStep>): Promise<void> {

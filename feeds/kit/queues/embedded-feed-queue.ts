@@ -6,8 +6,8 @@ const COLLECTION = 'feed-fires';
 
 /**
  * Standalone's FeedFireQueue: each job is a document of the durable embedded store (synced to
- * disk before `enqueue` resolves), worked off in-process with timers for the retries, and picked
- * up again after a restart. The document goes when the fire is done.
+ * disk before `enqueue` resolves), worked off in-process with timers for the retries and for jobs
+ * not due yet (`notBefore`), and picked up again after a restart. The document goes when the fire is done.
  */
 export class EmbeddedFeedFireQueue implements FeedFireQueue {
   private process?: (job: FeedFireJob) => Promise<FeedFireStep>;
@@ -21,7 +21,9 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
   constructor(
     private readonly store: ArtifactStore,
     private readonly logger: Logger,
-    private readonly concurrency = 64,
+    // In-process, a fire in flight costs only memory; a second's worth of alarm ticks (thousands)
+    // all start at their time rather than queueing behind one another's store writes.
+    private readonly concurrency = 1024,
   ) {}
 
   async enqueue(job: FeedFireJob): Promise<void> {
@@ -31,7 +33,7 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
       if (err instanceof StoreConflictError) return;
       throw err;
     }
-    this.schedule(job.id, 0);
+    this.schedule(job.id, untilDue(job));
   }
 
   async start(process: (job: FeedFireJob) => Promise<FeedFireStep>): Promise<void> {
@@ -39,7 +41,7 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
     let resumed = 0;
     for (let skip = 0; ; skip += 500) {
       const page = await this.store.listDocs<FeedFireJob>(COLLECTION, { limit: 500, skip });
-      for (const row of page) this.schedule(row.id, 0);
+      for (const row of page) this.schedule(row.id, untilDue(row.doc));
       resumed += page.length;
       if (page.length < 500) break;
     }
@@ -85,6 +87,8 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
   private async run(id: string): Promise<void> {
     const got = await this.store.getDoc<FeedFireJob>(COLLECTION, id);
     if (!got || this.stopped) return;
+    // A timer may wake a millisecond early by the wall clock; a prepared fire never goes out before its time.
+    if (untilDue(got.doc) > 0) return this.schedule(id, untilDue(got.doc));
     try {
       const step = await this.process!(got.doc);
       if (step.done) {
@@ -106,4 +110,9 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
     this.waiting.length = 0;
     if (this.active > 0) await new Promise<void>((r) => (this.idle = r));
   }
+}
+
+/** How long until a job may be fired (0 or less: now). */
+function untilDue(job: FeedFireJob): number {
+  return job.notBefore === undefined ? 0 : job.notBefore - Date.now();
 }
