@@ -48,7 +48,7 @@ export interface StandaloneProcess {
 export async function startStandaloneProcess(opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<StandaloneProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'whiskhub-e2e-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'standalone'], {
+  const child = spawn(process.execPath, [...(process.env.WHISKHUB_BENCH_NODE_ARGS ? process.env.WHISKHUB_BENCH_NODE_ARGS.split(' ') : []), BIN, 'standalone'], {
     cwd: REPO,
     env: { ...process.env, WHISKHUB_DATA_DIR: dataDir, WHISKHUB_PORT: String(port), WHISKHUB_LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

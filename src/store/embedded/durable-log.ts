@@ -43,10 +43,15 @@ export class DurableLog<R> {
   }
 
   append(records: R[]): Promise<void> {
-    if (!this.fh) return Promise.reject(new Error('log is closed'));
     let lines = '';
     for (const r of records) lines += JSON.stringify(r) + '\n';
-    this.lineCount += records.length;
+    return this.appendLines(lines, records.length);
+  }
+
+  /** Appends records the caller serialized already: `count` JSON lines, each ending in a newline. */
+  appendLines(lines: string, count: number): Promise<void> {
+    if (!this.fh) return Promise.reject(new Error('log is closed'));
+    this.lineCount += count;
     return new Promise((resolve, reject) => {
       this.pending.push({ lines, resolve, reject });
       if (!this.scheduled) {

