@@ -6,9 +6,23 @@ import type { FireQueue } from '../fire-queue.js';
 const COLLECTION = 'fires';
 
 /**
+ * Fires coming in faster than this (per second, over the last tenth of a second) are a burst: more
+ * than the fan-out can run on a small machine (about 1,300 to 2,500 noop actions a second on 2
+ * cores), so they queue either way, and accepting them quickly is what is left to win.
+ */
+const BURST_PER_SECOND = 2_000;
+const WINDOW_MS = 100;
+
+/**
  * Standalone's FireQueue: each job is a document in the durable embedded store (written, and
  * synced to disk, before the controller answers 202), worked off in-process with timers for the
  * retries, and picked up again after a restart. Deleted when its fan-out is done.
+ *
+ * Accepting comes first: while a burst of fires is being accepted (over BURST_PER_SECOND), the
+ * fan-out runs at most `burstConcurrency` jobs, so the
+ * CPU goes to answering fires (measured on 2 cores: about 13,000 accepted per second instead of
+ * 3,700 with the fan-out at full width alongside); the backlog, durable, drains at full width as
+ * soon as the burst is over. At a steady rate the fan-out always runs at full width.
  */
 export class EmbeddedFireQueue implements FireQueue {
   private process?: (job: FireJob) => Promise<FireStep>;
@@ -16,6 +30,10 @@ export class EmbeddedFireQueue implements FireQueue {
   private readonly running = new Set<string>();
   private readonly waiting: string[] = [];
   private active = 0;
+  /** Fires accepted in the current window, and when it began: how hard fires are coming in. */
+  private windowCount = 0;
+  private windowStart = 0;
+  private burstUntil = 0;
   private stopped = false;
   private idle?: () => void;
 
@@ -23,9 +41,11 @@ export class EmbeddedFireQueue implements FireQueue {
     private readonly store: ArtifactStore,
     private readonly logger: Logger,
     private readonly concurrency = 128,
+    private readonly burstConcurrency = 8,
   ) {}
 
   async enqueue(job: FireJob): Promise<void> {
+    this.countArrival();
     try {
       await this.store.putDoc(COLLECTION, job.fireId, job);
     } catch (err) {
@@ -33,6 +53,25 @@ export class EmbeddedFireQueue implements FireQueue {
       throw err;
     }
     this.schedule(job.fireId, 0);
+  }
+
+  private countArrival(): void {
+    const now = Date.now();
+    if (now - this.windowStart >= WINDOW_MS) {
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    if (++this.windowCount > (BURST_PER_SECOND * WINDOW_MS) / 1000) this.burstUntil = now + WINDOW_MS;
+  }
+
+  /** How many fan-outs may run now: fewer while a burst of fires is being accepted. */
+  private get width(): number {
+    return Date.now() < this.burstUntil ? this.burstConcurrency : this.concurrency;
+  }
+
+  /** Starts waiting fan-outs up to the current width. */
+  private pump(): void {
+    while (this.waiting.length && this.active < this.width) this.ready(this.waiting.shift()!);
   }
 
   async start(process: (job: FireJob) => Promise<FireStep>): Promise<void> {
@@ -69,7 +108,7 @@ export class EmbeddedFireQueue implements FireQueue {
 
   private ready(id: string): void {
     if (this.running.has(id)) return;
-    if (this.active >= this.concurrency) {
+    if (this.active >= this.width) {
       this.waiting.push(id);
       return;
     }
@@ -78,9 +117,8 @@ export class EmbeddedFireQueue implements FireQueue {
     void this.run(id).finally(() => {
       this.active--;
       this.running.delete(id);
-      const next = this.waiting.shift();
-      if (next) this.ready(next);
-      else if (this.active === 0) this.idle?.();
+      this.pump();
+      if (this.active === 0) this.idle?.();
     });
   }
 
