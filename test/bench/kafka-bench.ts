@@ -56,8 +56,8 @@ async function bareConsumerRate(topic: string, count: number, round: number): Pr
  * `bench kafka` (issue 7), against the real Kafka, with the provider as a `whiskhub provider
  * kafka` process firing into a standalone controller (a trigger with a rule to a noop action):
  * - messages per second turned into accepted fires: a feed created with fromBeginning on a topic
- *   holding `messages` messages, from CREATE until every offset is committed (committed only after
- *   the controller accepted the fire); and, in the same round on the same topic, a bare kafkajs
+ *   holding `messages` messages, from CREATE (the trigger and its rule exist already) until every
+ *   offset is committed (committed only after the controller accepted the fire); and, in the same round on the same topic, a bare kafkajs
  *   consumer that only reads it, from connect until it has seen them all. Goal: ratio ≥ 0.5.
  * - the time for lag to return to 0 after a provider outage (`outageSeconds`, 60 by default) under
  *   steady production (`ratePerSecond`): from the restarted process's start until the group has
@@ -88,12 +88,19 @@ export async function benchKafka(opts: { rounds: number; messages: number; outag
     provider = providerProcess(run, port, wh.apiHost);
     await until('the provider to answer', async () => (await fetch(`http://127.0.0.1:${port}/feeds/v1/health`).catch(() => undefined))?.ok === true, 60_000, 200);
 
-    /** A trigger with a rule to noop, fed by the topic; returns the feed's consumer group. */
-    const feedTrigger = async (name: string, topic: string, fromBeginning: boolean) => {
+    /** A trigger with a rule to noop (not yet fed). */
+    const ruledTrigger = async (name: string) => {
       await api('PUT', ns(`/triggers/${name}`), { annotations: [{ key: 'feed', value: '/whisk.system/messaging/kafkaFeed' }] });
       await api('PUT', ns(`/rules/${name}-rule`), { trigger: `/_/${name}`, action: '/_/noop' });
+    };
+    /** The feed on a trigger: CREATE, then the consumer group it reads with. */
+    const createFeed = async (name: string, topic: string, fromBeginning: boolean) => {
       await api('POST', feed(name), { feed: 'kafkaFeed', brokers: kafkaBrokers(), topic, isJSONData: true, fromBeginning });
       return (await api('GET', feed(name))).config.groupId as string;
+    };
+    const feedTrigger = async (name: string, topic: string, fromBeginning: boolean) => {
+      await ruledTrigger(name);
+      return createFeed(name, topic, fromBeginning);
     };
 
     // 1. Throughput against a bare consumer, on a topic filled beforehand.
@@ -103,8 +110,10 @@ export async function benchKafka(opts: { rounds: number; messages: number; outag
     const bare: number[] = [];
     for (let round = 0; round < opts.rounds; round++) {
       bare.push(await bareConsumerRate(topic, opts.messages, round));
+      await ruledTrigger(`tp${round}`);
+      // From CREATE (the provider connects and joins, as the bare consumer's time includes its connect).
       const started = Date.now();
-      const group = await feedTrigger(`tp${round}`, topic, true);
+      const group = await createFeed(`tp${round}`, topic, true);
       await until('the feed to fire every message', async () => (await lagOf(k, group, topic)) === 0, 300_000);
       provided.push(opts.messages / ((Date.now() - started) / 1000));
       console.error(`bench kafka: round ${round + 1}: provider ${Math.round(provided[round])} msg/s, bare consumer ${Math.round(bare[round])} msg/s`);
