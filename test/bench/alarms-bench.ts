@@ -68,11 +68,18 @@ export async function benchAlarms(o: { alarms: number; seconds: number }) {
     const rssEnd = rssMB(pid);
 
     // Every trigger record of the window (the namespace holds only the bench's), up to a fixed
-    // moment well before now: the list is newest first and keeps growing while the alarms fire, so
-    // a record started before `upto` but written while the pages are read would shift them (and a
-    // record would be read twice). Fires of the window all started by `to` + 2 s and were written
-    // by `to` + 5 s; a record is counted once per activation id in any case.
+    // moment before now: the list is newest first and keeps growing while the alarms fire. A
+    // record is counted once per activation id in any case.
     const upto = to + 2_000;
+    // In standalone a trigger record is written once its rule's action has run, which can be
+    // seconds after the fire started under load; a record written into pages already read would
+    // shift them. So page only once the window's count has stopped changing.
+    const inWindow = async () => (await api('GET', `/_/activations?count=true&since=${from - 1}&upto=${upto}`)).body.activations as number;
+    for (let last = -1, now = await inWindow(), waited = 0; now !== last && waited < 60_000; waited += 1000) {
+      await new Promise((r) => setTimeout(r, 1000));
+      last = now;
+      now = await inWindow();
+    }
     const perTick = new Map<string, number>();
     const seen = new Set<string>();
     const jitter: number[] = [];
@@ -97,6 +104,20 @@ export async function benchAlarms(o: { alarms: number; seconds: number }) {
     let due = 0;
     for (let t = from; t < to; t += 1000) due += perSecond[new Date(t).getUTCSeconds()];
     const twice = [...perTick.values()].filter((n) => n > 1).length;
+    if (perTick.size < due) {
+      // Say which ticks have no record in the listing, and look each up by its trigger's name.
+      const missing: string[] = [];
+      for (let t = from; t < to; t += 1000) {
+        for (const n of names) if (Number(n.slice(1)) % 60 === new Date(t).getUTCSeconds() && !perTick.has(`${n} ${t}`)) missing.push(`${n} ${t}`);
+      }
+      for (const m of missing.slice(0, 10)) {
+        const [n, t] = m.split(' ');
+        const byName = await api('GET', `/_/activations?name=${n}&docs=true&limit=200`);
+        const rec = (byName.body as { activationId: string; start: number; response: { result: { alarm?: { scheduledTime: string } } } }[]).find((r) => Date.parse(r.response.result.alarm?.scheduledTime ?? '') === Number(t));
+        const read = await api('GET', `${wh.apiHost}/feeds/v1/alarms/triggers/_/${n}`);
+        console.error(`bench alarms: no record listed for ${n} at ${new Date(Number(t)).toISOString()}; by name: ${rec ? `${rec.activationId} start +${rec.start - Number(t)} ms` : 'none'}; feed: ${JSON.stringify(read.body?.counters)} ${JSON.stringify(read.body?.lastFire)}`);
+      }
+    }
     const figures = {
       schedules: o.alarms,
       'measured seconds': o.seconds,
