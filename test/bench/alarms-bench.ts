@@ -115,7 +115,11 @@ export async function benchAlarms(o: { alarms: number; seconds: number }) {
         const byName = await api('GET', `/_/activations?name=${n}&docs=true&limit=200`);
         const rec = (byName.body as { activationId: string; start: number; response: { result: { alarm?: { scheduledTime: string } } } }[]).find((r) => Date.parse(r.response.result.alarm?.scheduledTime ?? '') === Number(t));
         const read = await api('GET', `${wh.apiHost}/feeds/v1/alarms/triggers/_/${n}`);
-        console.error(`bench alarms: no record listed for ${n} at ${new Date(Number(t)).toISOString()}; by name: ${rec ? `${rec.activationId} start +${rec.start - Number(t)} ms` : 'none'}; feed: ${JSON.stringify(read.body?.counters)} ${JSON.stringify(read.body?.lastFire)}`);
+        console.error(`bench alarms: no record listed for ${n} at ${new Date(Number(t)).toISOString()}; by name: ${rec ? `${rec.activationId} start +${rec.start - Number(t)} ms` : 'none'}; feed: ${JSON.stringify(read.body)}`);
+      }
+      if (missing.length) {
+        const metrics = await (await fetch(`${wh.apiHost}/feeds/v1/metrics`)).text();
+        console.error(`bench alarms: ${missing.length} ticks without a record; feed events: ${[...metrics.matchAll(/whiskhub_feed_events_total\{provider="alarms",event="(\w+)"\} (\d+)/g)].map((x) => `${x[1]}=${x[2]}`).join(' ')}`);
       }
     }
     const figures = {

@@ -78,3 +78,24 @@ describe('the embedded fire queue under a burst', () => {
     }
   });
 });
+
+describe('the embedded fire queue, retries due at once', () => {
+  it('runs a job again when its retry is due before its run has ended (none is lost)', async () => {
+    const store = await createEmbeddedStore(mkdtempSync(join(tmpdir(), 'whiskhub-fires-again-')));
+    const queue = new EmbeddedFireQueue(store, createLogger('silent'));
+    const runs: number[] = [];
+    await queue.start(async (j) => {
+      runs.push(Date.now());
+      return runs.length < 3 ? { job: j, done: false, retryInMs: 0 } : { job: j, done: true };
+    });
+    try {
+      await queue.enqueue({ fireId: 'again-1', namespace: 'guest', subject: 'guest', trigger: { name: 't', version: '0.0.1' }, rules: [], args: {}, payload: {}, start: Date.now(), transactionId: 'tx', outcomes: {}, attempts: {} });
+      for (let i = 0; i < 100 && (await queue.pending()) > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(runs).toHaveLength(3);
+      expect(await queue.pending()).toBe(0);
+    } finally {
+      await queue.stop();
+      await store.close();
+    }
+  });
+});

@@ -263,6 +263,23 @@ describe('ticks and fires', () => {
     expect(controller.fires).toHaveLength(1);
   });
 
+  it('the fire queue runs a job again when its retry is due before its run has ended (none is lost)', async () => {
+    const queue = new EmbeddedFeedFireQueue(store, logger);
+    const runs: string[] = [];
+    await queue.start(async (j) => {
+      runs.push(j.id);
+      return runs.length < 3 ? { done: false, job: { ...j, attempts: j.attempts + 1 }, retryInMs: 0 } : { done: true };
+    });
+    try {
+      await queue.enqueue({ id: 'again', registrationId: 'alarms/guest/t', generation: 1, namespace: 'guest', trigger: 't', payload: {}, idempotencyKey: 'k', eventTime: Date.now(), enqueuedAt: Date.now(), attempts: 0 });
+      for (let i = 0; i < 100 && (await queue.pending()) > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(runs).toEqual(['again', 'again', 'again']);
+      expect(await queue.pending()).toBe(0);
+    } finally {
+      await queue.stop();
+    }
+  });
+
   it('counts maxTriggers down in the store, across a restart (25), then ends', async () => {
     const first = await startReplica();
     await first.lifecycle.create(req('t'), 'alarm', { cron: '* * * * * *', maxTriggers: 3 });

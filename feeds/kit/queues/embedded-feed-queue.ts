@@ -13,6 +13,8 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
   private process?: (job: FeedFireJob) => Promise<FeedFireStep>;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Set<string>();
+  /** Jobs made ready while they were running (a retry due at once): run again when that run ends. */
+  private readonly again = new Set<string>();
   private readonly waiting: string[] = [];
   private active = 0;
   private stopped = false;
@@ -68,7 +70,10 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
   }
 
   private ready(id: string): void {
-    if (this.running.has(id)) return;
+    if (this.running.has(id)) {
+      this.again.add(id);
+      return;
+    }
     if (this.active >= this.concurrency) {
       this.waiting.push(id);
       return;
@@ -78,6 +83,7 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
     void this.run(id).finally(() => {
       this.active--;
       this.running.delete(id);
+      if (this.again.delete(id)) this.schedule(id, 0);
       const next = this.waiting.shift();
       if (next) this.ready(next);
       else if (this.active === 0) this.idle?.();
@@ -88,7 +94,8 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
     const got = await this.store.getDoc<FeedFireJob>(COLLECTION, id);
     if (!got || this.stopped) return;
     // A timer may wake a millisecond early by the wall clock; a prepared fire never goes out before its time.
-    if (untilDue(got.doc) > 0) return this.schedule(id, untilDue(got.doc));
+    const wait = untilDue(got.doc);
+    if (wait > 0) return this.schedule(id, wait);
     try {
       const step = await this.process!(got.doc);
       if (step.done) {
@@ -108,6 +115,7 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.waiting.length = 0;
+    this.again.clear();
     if (this.active > 0) await new Promise<void>((r) => (this.idle = r));
   }
 }

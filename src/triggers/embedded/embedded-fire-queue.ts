@@ -28,6 +28,8 @@ export class EmbeddedFireQueue implements FireQueue {
   private process?: (job: FireJob) => Promise<FireStep>;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Set<string>();
+  /** Jobs made ready while they were running (a retry due at once): run again when that run ends. */
+  private readonly again = new Set<string>();
   private readonly waiting: string[] = [];
   private active = 0;
   /** Fires accepted in the current window, and when it began: how hard fires are coming in. */
@@ -107,7 +109,10 @@ export class EmbeddedFireQueue implements FireQueue {
   }
 
   private ready(id: string): void {
-    if (this.running.has(id)) return;
+    if (this.running.has(id)) {
+      this.again.add(id);
+      return;
+    }
     if (this.active >= this.width) {
       this.waiting.push(id);
       return;
@@ -117,6 +122,7 @@ export class EmbeddedFireQueue implements FireQueue {
     void this.run(id).finally(() => {
       this.active--;
       this.running.delete(id);
+      if (this.again.delete(id)) this.schedule(id, 0);
       this.pump();
       if (this.active === 0) this.idle?.();
     });
@@ -145,6 +151,7 @@ export class EmbeddedFireQueue implements FireQueue {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.waiting.length = 0;
+    this.again.clear();
     if (this.active > 0) await new Promise<void>((r) => (this.idle = r));
   }
 }
