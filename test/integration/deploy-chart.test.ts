@@ -329,10 +329,4 @@ describe('Docker Compose', () => {
     expect(r.stderr).toContain('set COUCHDB_PASSWORD in .env');
   });
 
-  it('also passes the real `docker compose config` where the plugin is installed', async () => {
-    const version = await run('docker', ['compose', 'version']);
-    if (version.code !== 0) return; // the docker client here has no compose plugin; compose-config above is the same loader
-    const r = await run('docker', ['compose', '-f', file, '--env-file', envFile, 'config', '--quiet']);
-    expect(r.code, r.stderr).toBe(0);
-  });
 });
