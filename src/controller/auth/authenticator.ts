@@ -7,7 +7,12 @@ import { parseBasicAuth } from './basic-credentials.js';
 interface CacheEntry {
   expires: number;
   subject?: SubjectDoc;
+  /** The identity this uuid stands for, built once per lookup (every request of the key shares it). */
+  identity?: Identity;
 }
+
+/** Parsed Authorization headers: a client sends the same one again and again. */
+const PARSED_MAX = 1_000;
 
 /**
  * Checks `uuid:key` credentials against the subjects in the store. Lookups by uuid are cached
@@ -16,6 +21,7 @@ interface CacheEntry {
  */
 export class Authenticator {
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly parsed = new Map<string, { uuid: string; key: string }>();
 
   constructor(
     private readonly store: ArtifactStore,
@@ -38,20 +44,29 @@ export class Authenticator {
     const creds = this.credentials(header);
     const hit = this.cache.get(creds.uuid);
     if (!hit || hit.expires <= Date.now()) return undefined;
-    return this.verify(creds, hit.subject);
+    // The key is still compared, in constant time, on every request; only the identity is reused.
+    if (hit.identity && sameSecret(hit.identity.key, creds.key)) return hit.identity;
+    const identity = this.verify(creds, hit.subject);
+    hit.identity = identity;
+    return identity;
   }
 
   private credentials(header: string | undefined): { uuid: string; key: string } {
+    const known = header === undefined ? undefined : this.parsed.get(header);
+    if (known) return known;
     const creds = parseBasicAuth(header);
     if (creds === undefined) throw unauthenticated(Messages.noAuth);
     if (creds === 'invalid' || creds.key.length !== 64 || creds.uuid.length === 0) throw unauthenticated(Messages.badAuth);
+    // Only well-formed headers are kept (what they say is checked against the store each time).
+    if (this.parsed.size >= PARSED_MAX) this.parsed.clear();
+    this.parsed.set(header!, creds);
     return creds;
   }
 
   private verify(creds: { uuid: string; key: string }, subject: SubjectDoc | undefined): Identity {
     const ns = subject?.namespaces.find((n) => n.uuid === creds.uuid);
     if (!subject || !ns || subject.blocked || !sameSecret(ns.key, creds.key)) throw unauthenticated(Messages.badAuth);
-    return { subject: subject.subject, namespace: ns.name, uuid: ns.uuid, key: ns.key, limits: subject.limits ?? {} };
+    return Object.freeze({ subject: subject.subject, namespace: ns.name, uuid: ns.uuid, key: ns.key, limits: subject.limits ?? {} });
   }
 
   private async lookup(uuid: string): Promise<SubjectDoc | undefined> {
