@@ -258,6 +258,27 @@ export function describeArtifactStore(name: string, harness: StoreHarness) {
         expect(await store.getDoc('registrations', 'alarms:ns1/t2')).toBeUndefined();
         expect(await store.getDoc('deadletters', 'alarms:ns1/t9')).toBeDefined();
       });
+
+      it('lets exactly one of many concurrent writers win, and refuses stale revs to puts and deletes', async () => {
+        const created = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.putDoc('claims', 'tick-1', { by: i })));
+        expect(created.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of created) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(StoreConflictError);
+        const cur = (await store.getDoc<{ by: number }>('claims', 'tick-1'))!;
+        // Twenty updates from the same rev at once: one wins, the others conflict.
+        const updated = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.putDoc('claims', 'tick-1', { by: 100 + i }, cur.rev)));
+        const won = updated.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<string>[];
+        expect(won).toHaveLength(1);
+        const now = (await store.getDoc<{ by: number }>('claims', 'tick-1'))!;
+        expect(now.rev).toBe(won[0].value);
+        await expect(store.deleteDoc('claims', 'tick-1', cur.rev)).rejects.toBeInstanceOf(StoreConflictError);
+        await expect(store.putDoc('claims', 'tick-1', { by: -1 }, cur.rev)).rejects.toBeInstanceOf(StoreConflictError);
+        // Writes to different documents at once all go through.
+        const many = await Promise.all(Array.from({ length: 50 }, (_, i) => store.putDoc('claims', `many-${i}`, { i })));
+        expect(new Set(many).size).toBeGreaterThan(0);
+        expect((await store.listDocs('claims', { prefix: 'many-', limit: 100, skip: 0 })).length).toBe(50);
+        await Promise.all(many.map((rev, i) => store.deleteDoc('claims', `many-${i}`, rev)));
+        expect(await store.listDocs('claims', { prefix: 'many-', limit: 100, skip: 0 })).toEqual([]);
+      });
     });
 
     describe('durability', () => {

@@ -11,6 +11,7 @@ import {
 } from '../artifact-store.js';
 import { BulkWriteError } from './couch-errors.js';
 import { activationsDesign, DESIGN_DOC, entitiesDesign, SubjectViews, subjectsDesign } from './design-docs.js';
+import { BulkDocWriter } from './bulk-doc-writer.js';
 import { DocAccess, stripReserved, type RawDoc } from './doc-access.js';
 import { silentLogger, type StoreLogger } from './logger.js';
 import { activationRange, entityRange, prefixRange, type ViewRange } from './queries.js';
@@ -64,6 +65,8 @@ export class CouchDbArtifactStore implements ArtifactStore {
   private readonly entities: DocAccess;
   private readonly activations: DocAccess;
   private readonly docs: DocAccess;
+  /** Generic documents are written in batches (claims, idempotency keys: many small concurrent writes). */
+  private readonly docWrites: BulkDocWriter;
   private closed = false;
 
   constructor(options: CouchDbStoreOptions) {
@@ -79,6 +82,7 @@ export class CouchDbArtifactStore implements ArtifactStore {
     this.entities = new DocAccess(this.server, this.dbNames.entities);
     this.activations = new DocAccess(this.server, this.dbNames.activations);
     this.docs = new DocAccess(this.server, this.dbNames.docs);
+    this.docWrites = new BulkDocWriter(this.server, this.docs);
   }
 
   async init(): Promise<void> {
@@ -217,11 +221,13 @@ export class CouchDbArtifactStore implements ArtifactStore {
   }
 
   putDoc<T extends object>(collection: string, id: string, doc: T, rev?: string): Promise<string> {
-    return this.open().docs.put(docId(collection, id), doc, rev);
+    this.open();
+    return this.docWrites.put(docId(collection, id), doc, rev);
   }
 
   deleteDoc(collection: string, id: string, rev: string): Promise<void> {
-    return this.open().docs.delete(docId(collection, id), rev);
+    this.open();
+    return this.docWrites.delete(docId(collection, id), rev);
   }
 
   async listDocs<T extends object>(collection: string, query: DocQuery): Promise<Stored<T>[]> {
