@@ -14,6 +14,8 @@ interface Plan {
   last?: number;
   /** Removed or replaced: skipped when it comes up. */
   dead?: boolean;
+  /** In the heap now (not while its tick is out and its next one not yet worked out). */
+  inHeap?: boolean;
   /** The tick after `after`, or undefined when there is none. */
   next(after: number): number | undefined;
 }
@@ -68,7 +70,7 @@ export class TimerScheduler implements AlarmScheduler {
     this.plansById.delete(id);
     // Left in the heap (skipped when it comes up) until the dead outnumber the living.
     p.dead = true;
-    if (p.due !== undefined && ++this.deadInHeap > this.heap.length / 2 + 100) {
+    if (p.inHeap && ++this.deadInHeap > this.heap.length / 2 + 100) {
       const live = this.heap.filter((x) => !x.dead);
       this.heap = [];
       this.deadInHeap = 0;
@@ -154,6 +156,7 @@ export class TimerScheduler implements AlarmScheduler {
 
   private push(p: Plan): void {
     const h = this.heap;
+    p.inHeap = true;
     h.push(p);
     for (let i = h.length - 1; i > 0; ) {
       const parent = (i - 1) >> 1;
@@ -166,6 +169,7 @@ export class TimerScheduler implements AlarmScheduler {
   private pop(): Plan {
     const h = this.heap;
     const top = h[0];
+    top.inHeap = false;
     const last = h.pop()!;
     if (h.length) {
       h[0] = last;
