@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { startStandaloneProcess, type StandaloneProcess } from '../support/standalone-process.js';
-
-const LIMITS = { WHISKHUB_LIMIT_FIRES_PER_MINUTE: '100000000', WHISKHUB_LIMIT_INVOCATIONS_PER_MINUTE: '100000000', WHISKHUB_LIMIT_CONCURRENT_INVOCATIONS: '100000' };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
-}
+import { LIMITS, percentile } from './measure.js';
 
 function client(wh: StandaloneProcess) {
   const auth = `Basic ${Buffer.from(wh.guestAuth).toString('base64')}`;

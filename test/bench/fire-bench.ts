@@ -3,13 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuntimeImage, startCluster } from '../support/cluster-processes.js';
 import { startStandaloneProcess, type StandaloneProcess } from '../support/standalone-process.js';
-import { load, median } from './measure.js';
-
-const LIMITS = { WHISKHUB_LIMIT_FIRES_PER_MINUTE: '100000000', WHISKHUB_LIMIT_INVOCATIONS_PER_MINUTE: '100000000', WHISKHUB_LIMIT_CONCURRENT_INVOCATIONS: '100000' };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
+import { LIMITS, load, median, percentile } from './measure.js';
 
 /** Where fires go: a standalone process or a cluster's controller, with a namespace's key. */
 type Target = Pick<StandaloneProcess, 'apiHost' | 'guestAuth'>;

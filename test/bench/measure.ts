@@ -31,3 +31,11 @@ export function median(values: number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+/** The value at percentile `p` of an ascending list (NaN when it is empty). */
+export function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+}
+
+/** Namespace limits high enough that a benchmark measures the platform, not its throttles. */
+export const LIMITS = { WHISKHUB_LIMIT_FIRES_PER_MINUTE: '100000000', WHISKHUB_LIMIT_INVOCATIONS_PER_MINUTE: '100000000', WHISKHUB_LIMIT_CONCURRENT_INVOCATIONS: '100000' };
