@@ -1,4 +1,5 @@
 import type { Logger } from '../../src/logging/logger.js';
+import type { Stored } from '../../src/store/artifact-store.js';
 import type { FeedFireJob } from '../kit/fire-queue.js';
 import type { FeedEvents, FeedProvider, FireOutcome } from '../kit/provider.js';
 import { iso, RECENT_EVENTS, type Registration, type StatusReason } from '../kit/registration.js';
@@ -145,9 +146,11 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
     if (!reg || reg.generation !== tick.generation || (!reg.status.active && !finishing)) return false;
     const now = Date.now();
     const oldest = now - this.rules.lateToleranceMs;
+    // The registration as the claim wrote it: what decides whether the plan goes on, without a read.
+    let written: AlarmRegistration | undefined;
     if (tick.redelivered) {
       // A replica died holding this tick: fire it now, and finish a claim it may have made.
-      await this.claimAndFire(reg, tick.scheduledAt, tick.scheduledAt < oldest, true);
+      written = await this.claimAndFire(reg, tick.scheduledAt, tick.scheduledAt < oldest, true, false, got);
     } else if (tick.scheduledAt < oldest) {
       await this.settleMissed(reg, now, oldest);
     } else {
@@ -155,14 +158,15 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
       // (e.g. due in the last moments before this replica started): settle them first.
       const handled = reg.lastEvent ?? reg.activeSince;
       const noGap = tick.previousAt !== undefined && handled >= tick.previousAt;
+      let cur: Stored<AlarmRegistration> | undefined = got;
       if (!noGap && handled < Math.min(tick.scheduledAt - 1, oldest)) {
         await this.settleMissed(reg, now, Math.min(tick.scheduledAt - 1, oldest));
+        cur = await this.registrations.get<AlarmConfig>(tick.id);
       }
-      const cur = await this.registrations.get<AlarmConfig>(tick.id);
-      if (cur) await this.claimAndFire(cur.doc, tick.scheduledAt, false, false, tick.prepared);
+      if (cur) written = await this.claimAndFire(cur.doc, tick.scheduledAt, false, false, tick.prepared, cur);
     }
-    const after = await this.registrations.get<AlarmConfig>(tick.id);
-    return !!after && after.doc.generation === tick.generation && after.doc.status.active;
+    const after = written ?? (await this.registrations.get<AlarmConfig>(tick.id))?.doc;
+    return !!after && after.generation === tick.generation && after.status.active;
   }
 
   /**
@@ -171,12 +175,13 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
    * With `redelivered`, a tick that is already the newest claimed (by a worker that died before it
    * queued the fire, or after) is queued again: the fire job's id and the idempotency key make a
    * second queueing of a fire that did go out fire nothing twice. A `prepared` tick (handed out
-   * ahead of its time) is queued to fire at `at`, not before.
+   * ahead of its time) is queued to fire at `at`, not before. `known` is `reg` as just read, with
+   * its revision (saves a read). Resolves with the registration as the claim wrote it, if it did.
    */
-  private async claimAndFire(reg: AlarmRegistration, at: number, late: boolean, redelivered = false, prepared = false): Promise<void> {
+  private async claimAndFire(reg: AlarmRegistration, at: number, late: boolean, redelivered = false, prepared = false, known?: Stored<AlarmRegistration>): Promise<AlarmRegistration | undefined> {
     if (redelivered && (reg.lastEvent === at || reg.recentEvents?.includes(at))) {
       await this.queueFire(reg, at, late);
-      return;
+      return undefined;
     }
     let fire = false;
     let ended = false;
@@ -209,13 +214,14 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
         return { ...next, status: { active: false, dateChanged: Date.now(), reason: end } };
       }
       return next;
-    });
-    if (!claimed) return;
+    }, known);
+    if (!claimed) return undefined;
     if (fire) await this.queueFire(claimed, at, late, prepared);
     if (ended) {
       this.logger.info({ registration: claimed.id, reason: claimed.status.reason?.message }, 'alarm ended');
       await this.scheduler.remove(claimed.id);
     }
+    return claimed;
   }
 
   private async queueFire(reg: AlarmRegistration, at: number, late: boolean, prepared = false): Promise<void> {

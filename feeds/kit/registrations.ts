@@ -32,11 +32,12 @@ export class Registrations {
   /**
    * Applies `change` to the current document and writes it if it did not change meanwhile;
    * otherwise reads again and re-applies. Resolves with the document written, or `undefined`
-   * when the registration is gone or `change` declined.
+   * when the registration is gone or `change` declined. `known`, a copy just read, saves the
+   * first read (a stale one only costs a conflict and a read).
    */
-  async update<C>(id: string, change: Change<C>): Promise<Registration<C> | undefined> {
+  async update<C>(id: string, change: Change<C>, known?: Stored<Registration<C>>): Promise<Registration<C> | undefined> {
     for (let attempt = 0; ; attempt++) {
-      const current = await this.get<C>(id);
+      const current = attempt === 0 && known ? known : await this.get<C>(id);
       if (!current) return undefined;
       const next = change(current.doc);
       if (!next) return undefined;

@@ -279,6 +279,26 @@ export function describeArtifactStore(name: string, harness: StoreHarness) {
         await Promise.all(many.map((rev, i) => store.deleteDoc('claims', `many-${i}`, rev)));
         expect(await store.listDocs('claims', { prefix: 'many-', limit: 100, skip: 0 })).toEqual([]);
       });
+
+      it('answers many concurrent reads each with its own document: present, missing, deleted, asked twice', async () => {
+        const revs = await Promise.all(Array.from({ length: 30 }, (_, i) => store.putDoc('reads', `r-${i}`, { i, tags: [i] })));
+        await store.deleteDoc('reads', 'r-7', revs[7]);
+        const asked = [...Array.from({ length: 30 }, (_, i) => `r-${i}`), 'r-3', 'never', 'r-3'];
+        const got = await Promise.all(asked.map((id) => store.getDoc<{ i: number; tags: number[] }>('reads', id)));
+        got.forEach((g, k) => {
+          const id = asked[k];
+          if (id === 'never' || id === 'r-7') expect(g).toBeUndefined();
+          else {
+            const i = Number(id.slice(2));
+            expect(g?.doc).toEqual({ i, tags: [i] });
+            expect(g?.rev).toBe(revs[i]);
+          }
+        });
+        // A caller changing what it read changes nobody else's copy.
+        got[3]!.doc.tags.push(99);
+        expect(got[30]!.doc.tags).toEqual([3]);
+        expect(got[32]!.doc.tags).toEqual([3]);
+      });
     });
 
     describe('durability', () => {

@@ -11,6 +11,7 @@ import {
 } from '../artifact-store.js';
 import { BulkWriteError } from './couch-errors.js';
 import { activationsDesign, DESIGN_DOC, entitiesDesign, SubjectViews, subjectsDesign } from './design-docs.js';
+import { BulkDocReader } from './bulk-doc-reader.js';
 import { BulkDocWriter } from './bulk-doc-writer.js';
 import { DocAccess, stripReserved, type RawDoc } from './doc-access.js';
 import { silentLogger, type StoreLogger } from './logger.js';
@@ -67,6 +68,7 @@ export class CouchDbArtifactStore implements ArtifactStore {
   private readonly docs: DocAccess;
   /** Generic documents are written in batches (claims, idempotency keys: many small concurrent writes). */
   private readonly docWrites: BulkDocWriter;
+  private readonly docReads: BulkDocReader;
   private closed = false;
 
   constructor(options: CouchDbStoreOptions) {
@@ -83,6 +85,7 @@ export class CouchDbArtifactStore implements ArtifactStore {
     this.activations = new DocAccess(this.server, this.dbNames.activations);
     this.docs = new DocAccess(this.server, this.dbNames.docs);
     this.docWrites = new BulkDocWriter(this.server, this.docs);
+    this.docReads = new BulkDocReader(this.server, this.docs);
   }
 
   async init(): Promise<void> {
@@ -217,7 +220,8 @@ export class CouchDbArtifactStore implements ArtifactStore {
   // --- generic documents: id `${collection}/${id}` in one database, listed through _all_docs ---
 
   async getDoc<T extends object>(collection: string, id: string): Promise<Stored<T> | undefined> {
-    return stored<T>(id, await this.open().docs.get(docId(collection, id)));
+    this.open();
+    return stored<T>(id, await this.docReads.get(docId(collection, id)));
   }
 
   putDoc<T extends object>(collection: string, id: string, doc: T, rev?: string): Promise<string> {
