@@ -430,7 +430,8 @@ start_pouchdb() {
   # It also logs every request to stdout, hence stdout.log.
   (
     cd "$dir"
-    exec setsid nohup "$bin" --host 127.0.0.1 --port "$COUCHDB_PORT" \
+    # The guard keeps a known pouchdb-server race from killing it (see pouchdb-guard.cjs).
+    exec setsid nohup node --require "$REPO_ROOT/deploy/dev/pouchdb-guard.cjs" "$bin" --host 127.0.0.1 --port "$COUCHDB_PORT" \
       --dir "$dir/dbs" --config "$dir/config.json" --no-color "$@" \
       >>"$dir/stdout.log" 2>&1 </dev/null 9>&-
   ) &

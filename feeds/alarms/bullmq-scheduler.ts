@@ -85,7 +85,7 @@ export class BullAlarmScheduler implements AlarmScheduler {
   }
 
   async upsert(id: string, generation: number, plan: AlarmPlan): Promise<void> {
-    const current = (await this.plans()).get(id);
+    const current = await this.plannedGeneration(id);
     if (current === generation) return; // already planned (another replica's reconcile, a repeated activate)
     if (current !== undefined) await this.remove(id);
     const entry: PlanEntry = { generation, kind: plan.kind };
@@ -106,8 +106,14 @@ export class BullAlarmScheduler implements AlarmScheduler {
     await (await this.redis()).hset(this.plansKey, { [id]: JSON.stringify(entry) });
   }
 
+  /** The generation this registration is planned at, if it is (one field of the index, not all of it). */
+  private async plannedGeneration(id: string): Promise<number | undefined> {
+    const raw = await (await this.redis()).hget(this.plansKey, id);
+    return raw ? (JSON.parse(raw) as PlanEntry).generation : undefined;
+  }
+
   private async removeIfGeneration(id: string, generation: number): Promise<void> {
-    const current = (await this.plans()).get(id);
+    const current = await this.plannedGeneration(id);
     if (current === generation) await this.remove(id);
   }
 

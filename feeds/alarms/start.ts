@@ -1,5 +1,6 @@
 import type { Logger } from '../../src/logging/logger.js';
 import type { Stored } from '../../src/store/artifact-store.js';
+import { eachLimited } from '../kit/each-limited.js';
 import type { FeedFireJob } from '../kit/fire-queue.js';
 import type { FeedEvents, FeedProvider, FireOutcome } from '../kit/provider.js';
 import { iso, RECENT_EVENTS, type Registration, type StatusReason } from '../kit/registration.js';
@@ -11,6 +12,9 @@ import type { AlarmPlan, AlarmScheduler, AlarmTick } from './scheduler.js';
 import { validateAlarmCreate, validateAlarmUpdate } from './validate.js';
 
 type AlarmRegistration = Registration<AlarmConfig>;
+
+/** Registrations settled and planned at once when the provider starts. */
+const START_LANES = 32;
 
 /** Upper bound of ticks looked at when counting what was missed. */
 const MISSED_SCAN_CAP = 10_000;
@@ -108,24 +112,24 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
   async start(events: FeedEvents): Promise<void> {
     this.events = events;
     const now = Date.now();
-    for (const reg of await this.registrations.list<AlarmConfig>(this.name)) {
-      if (!reg.status.active) continue;
-      await this.settleMissed(reg, now, now - this.rules.lateToleranceMs).catch((err) => this.logger.error({ err, registration: reg.id }, 'alarm catch-up failed'));
-    }
+    const active = (await this.registrations.list<AlarmConfig>(this.name)).filter((r) => r.status.active);
+    await eachLimited(active, START_LANES, (reg) =>
+      this.settleMissed(reg, now, now - this.rules.lateToleranceMs).catch((err) => this.logger.error({ err, registration: reg.id }, 'alarm catch-up failed')),
+    );
     await this.scheduler.start((tick) => this.onTick(tick));
     const planned = await this.scheduler.plans();
     const wanted = new Set<string>();
-    for (const reg of await this.registrations.list<AlarmConfig>(this.name)) {
-      if (!reg.status.active) continue;
+    const current = (await this.registrations.list<AlarmConfig>(this.name)).filter((r) => r.status.active);
+    await eachLimited(current, START_LANES, async (reg) => {
       const why = this.whyNotActivatable(reg, Date.now());
       if (why) {
         await events.disable(reg.id, { kind: 'AUTO', message: `Automatically disabled: ${why}` }, reg.generation);
-        continue;
+        return;
       }
       wanted.add(reg.id);
       await this.activate(reg);
-    }
-    for (const id of planned.keys()) if (!wanted.has(id)) await this.scheduler.remove(id);
+    });
+    await eachLimited([...planned.keys()].filter((id) => !wanted.has(id)), START_LANES, (id) => this.scheduler.remove(id));
     this.logger.info({ alarms: wanted.size, scheduler: this.scheduler.name }, 'alarms provider started');
   }
 

@@ -18,6 +18,8 @@ export interface FeedKitOptions {
   logger: Logger;
   /** Names this process in health answers (host and pid in the cluster). */
   replica?: string;
+  /** The providers' own, when they have one: one per process, so what one step wrote the next can use. */
+  registrations?: Registrations;
 }
 
 /**
@@ -36,7 +38,7 @@ export class FeedKit implements FeedEvents {
 
   constructor(readonly o: FeedKitOptions) {
     this.logger = o.logger;
-    this.registrations = new Registrations(o.store);
+    this.registrations = o.registrations ?? new Registrations(o.store);
     this.deadLetters = new FeedDeadLetters(o.store);
     for (const p of o.providers) this.providers.set(p.name, p);
     this.firer = new FeedFirer(this, o.controller, o.retry);
@@ -56,6 +58,7 @@ export class FeedKit implements FeedEvents {
   async stop(): Promise<void> {
     for (const p of this.providers.values()) await p.stop().catch((err) => this.logger.warn({ err, provider: p.name }, 'provider stop failed'));
     await this.o.queue.stop();
+    await this.firer.drain();
   }
 
   async enqueue(job: Omit<FeedFireJob, 'attempts' | 'enqueuedAt'>): Promise<void> {

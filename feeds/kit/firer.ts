@@ -25,6 +25,13 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/**
+ * How old a copy of the registration the firer may use (one this process read or wrote, e.g. when
+ * the tick was claimed just before): a PAUSE or DELETE made on another replica within this
+ * moment may still let one fire out, as it could if it came a moment later.
+ */
+const RECENT_MS = 250;
+
 /** The answers that mean the fire can never succeed as it is: the registration is disabled (OpenWhisk's providers do the same). */
 export const isFatal = (status: number) => status >= 400 && status < 500 && ![408, 409, 429].includes(status);
 
@@ -55,7 +62,7 @@ export class FeedFirer {
   ) {}
 
   async attempt(job: FeedFireJob): Promise<FireAttempt> {
-    const got = await this.kit.registrations.get<any>(job.registrationId);
+    const got = await this.kit.registrations.recent<any>(job.registrationId, RECENT_MS);
     const reg = got?.doc;
     const provider = reg ? this.kit.providers.get(reg.provider) : undefined;
     if (!reg || !provider || reg.generation !== job.generation) {
@@ -66,7 +73,12 @@ export class FeedFirer {
     if (answer.status >= 200 && answer.status < 300) {
       this.kit.metrics.observeLatency(reg.provider, Date.now() - job.eventTime);
       this.kit.count(reg.provider, 'fired');
-      await this.record(job, answer, true);
+      // Counted on the registration in the background: the fire itself is done (and acknowledged),
+      // so the queue's next fire need not wait for the store. A crash in between loses the count
+      // of the last fires, never a fire.
+      const counted = this.record(job, answer, true).catch((err) => this.kit.logger.warn({ registration: reg.id, error: (err as Error).message }, 'could not count a fire on its registration'));
+      this.counting.add(counted);
+      void counted.finally(() => this.counting.delete(counted));
       await provider.afterFire?.(reg, job, 'fired');
       return { outcome: 'fired', answer, reg };
     }
@@ -82,6 +94,11 @@ export class FeedFirer {
       return { outcome: 'refused', answer, reg };
     }
     return { outcome: 'failed', answer, reg };
+  }
+
+  /** Resolves once every count started so far is written (a provider stopping calls it last). */
+  async drain(): Promise<void> {
+    while (this.counting.size) await Promise.allSettled([...this.counting]);
   }
 
   async process(job: FeedFireJob): Promise<FeedFireStep> {
@@ -144,6 +161,8 @@ export class FeedFirer {
   }
 
   private readonly records = new Map<string, PendingRecords>();
+  /** Counts of fires being written in the background. */
+  private readonly counting = new Set<Promise<void>>();
 
   private async writeRecords(key: string, id: string, generation: number, r: PendingRecords): Promise<void> {
     r.writing = true;
@@ -151,6 +170,7 @@ export class FeedFirer {
       const { fired, failed, lastFire, waiters } = r;
       Object.assign(r, { fired: 0, failed: 0, lastFire: undefined, waiters: [] });
       try {
+        const known = await this.kit.registrations.recent<any>(id, RECENT_MS);
         await this.kit.registrations.update(id, (cur) => {
           // Fires of an older generation (before a PAUSE, UPDATE or re-CREATE) no longer count as fired.
           const counts = cur.generation === generation ? fired : 0;
@@ -158,7 +178,7 @@ export class FeedFirer {
           const counters = { ...cur.counters, fired: cur.counters.fired + counts, failed: cur.counters.failed + failed };
           const newer = !lastFire || (cur.lastFire && Date.parse(cur.lastFire.scheduledTime) > Date.parse(lastFire.scheduledTime));
           return { ...cur, counters, lastFire: newer ? cur.lastFire : lastFire };
-        });
+        }, known);
         for (const w of waiters) w.resolve();
       } catch (err) {
         for (const w of waiters) w.reject(err);

@@ -1,6 +1,9 @@
 import { StoreConflictError, type ArtifactStore, type Stored } from '../../src/store/artifact-store.js';
 import { REGISTRATIONS, type Registration } from './registration.js';
 
+/** How long a remembered registration is kept at all (each use asks for its own, shorter, age). */
+const REMEMBER_MS = 10_000;
+
 /** What an update function decides: the new document, or `undefined` to leave it as it is. */
 export type Change<C> = (current: Registration<C>) => Registration<C> | undefined;
 
@@ -10,10 +13,44 @@ export type Change<C> = (current: Registration<C>) => Registration<C> | undefine
  * writes: this is also how a tick is claimed exactly once.
  */
 export class Registrations {
-  constructor(private readonly store: ArtifactStore) {}
+  /** What this process last read or wrote of each registration, and when. */
+  private readonly seen = new Map<string, { got: Stored<Registration<any>>; at: number }>();
+  private remembered = 0;
+
+  constructor(
+    private readonly store: ArtifactStore,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   async get<C>(id: string): Promise<Stored<Registration<C>> | undefined> {
-    return this.store.getDoc<Registration<C>>(REGISTRATIONS, id);
+    const got = await this.store.getDoc<Registration<C>>(REGISTRATIONS, id);
+    this.remember(id, got);
+    return got;
+  }
+
+  /**
+   * The registration as this process read or wrote it at most `maxAgeMs` ago, else as the store
+   * has it now. For the steps of one event that follow each other closely (an alarm tick claimed,
+   * then fired, then counted): each would otherwise read the same document again, and on a
+   * CouchDB-compatible server those reads are what bounds how many ticks a second the cluster
+   * fires. A change made meanwhile by another replica is seen at most `maxAgeMs` late; writes stay
+   * compare-and-set on the revision, so a stale copy only costs a conflict and a read.
+   */
+  async recent<C>(id: string, maxAgeMs: number): Promise<Stored<Registration<C>> | undefined> {
+    const s = this.seen.get(id);
+    if (s && this.clock() - s.at <= maxAgeMs) return s.got as Stored<Registration<C>>;
+    return this.get<C>(id);
+  }
+
+  private remember(id: string, got: Stored<Registration<any>> | undefined): void {
+    if (!got) {
+      this.seen.delete(id);
+      return;
+    }
+    const now = this.clock();
+    this.seen.set(id, { got, at: now });
+    // Entries only serve for a moment: drop the old ones now and then, so the map stays small.
+    if (++this.remembered % 1000 === 0) for (const [k, v] of this.seen) if (now - v.at > REMEMBER_MS) this.seen.delete(k);
   }
 
   /** Creates or replaces the registration (CREATE over an existing one overwrites it). */
@@ -21,7 +58,8 @@ export class Registrations {
     for (let attempt = 0; ; attempt++) {
       const current = await this.get<C>(reg.id);
       try {
-        await this.store.putDoc(REGISTRATIONS, reg.id, reg, current?.rev);
+        const rev = await this.store.putDoc(REGISTRATIONS, reg.id, reg, current?.rev);
+        this.remember(reg.id, { id: reg.id, rev, doc: reg });
         return reg;
       } catch (err) {
         if (!(err instanceof StoreConflictError) || attempt >= 20) throw err;
@@ -42,7 +80,9 @@ export class Registrations {
       const next = change(current.doc);
       if (!next) return undefined;
       try {
-        await this.store.putDoc(REGISTRATIONS, id, { ...next, updated: Date.now() }, current.rev);
+        const doc = { ...next, updated: Date.now() };
+        const rev = await this.store.putDoc(REGISTRATIONS, id, doc, current.rev);
+        this.remember(id, { id, rev, doc });
         return next;
       } catch (err) {
         if (!(err instanceof StoreConflictError) || attempt >= 50) throw err;
@@ -57,6 +97,7 @@ export class Registrations {
       if (!current) return false;
       try {
         await this.store.deleteDoc(REGISTRATIONS, id, current.rev);
+        this.seen.delete(id);
         return true;
       } catch (err) {
         if (!(err instanceof StoreConflictError) || attempt >= 20) throw err;

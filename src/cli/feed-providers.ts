@@ -78,6 +78,7 @@ function wireFeeds(
     retry: config.feeds.retry,
     logger,
     replica: `${hostname()}:${process.pid}`,
+    registrations,
   });
   return {
     kit,

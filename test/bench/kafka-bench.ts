@@ -135,7 +135,7 @@ export async function benchKafka(opts: { rounds: number; messages: number; outag
     })();
     await sleep(5_000);
     const lagBefore = await lagOf(k, group, steady);
-    provider.child.kill('SIGKILL');
+    provider.child.kill(process.env.BENCH_KILL_SIGNAL === 'SIGTERM' ? 'SIGTERM' : 'SIGKILL');
     await provider.exited;
     console.error(`bench kafka: provider killed; producing ${opts.ratePerSecond} msg/s for ${opts.outageSeconds} s`);
     await sleep(opts.outageSeconds * 1000);

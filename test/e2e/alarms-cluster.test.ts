@@ -89,11 +89,14 @@ describe('alarms on two provider replicas across a kill -9', () => {
     await sleep(to - Date.now() + 5_000);
     // Fires of the window still on their way (late after the restart) land before the count.
     const records = async () => (await api('GET', `/activations?count=true&since=${from - 1}`)).body.activations as number;
-    for (let last = -1, now = await records(), waited = 0; now !== last && waited < 60_000; waited += 3000) {
+    const settling: number[] = [await records()];
+    for (let last = -1, now = settling[0], waited = 0; now !== last && waited < 60_000; waited += 3000) {
       await sleep(3000);
       last = now;
       now = await records();
+      settling.push(now);
     }
+    console.log(`alarms cluster: records (trigger and action) since the window's start, every 3 s after its end + 5 s: ${settling.join(' ')}`);
     for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((name) => feed(1, 'DELETE', name)));
 
     // Every trigger record of the window, by alarm and tick.

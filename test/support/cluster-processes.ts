@@ -77,7 +77,7 @@ function startRole(name: string, role: 'controller' | 'invoker', env: Record<str
 
 /** Runs `whiskhub <args>` (the built bin) as a process of its own, keeping its output. */
 export function startWhiskhub(name: string, args: string[], env: Record<string, string>): RoleProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env.WHISKHUB_BENCH_NODE_ARGS ? process.env.WHISKHUB_BENCH_NODE_ARGS.split(' ') : []), BIN, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer) => {
     out += d.toString();

@@ -19,6 +19,13 @@ interface AllDocsRow {
 const MAX_BATCH = 500;
 
 /**
+ * Requests out at once. Under load, what arrives while they are out waits and goes in the next
+ * one: the batches grow with the load instead of the requests (one document per request is what
+ * a CouchDB-compatible server can least afford).
+ */
+const MAX_IN_FLIGHT = 4;
+
+/**
  * Single-document reads of one database, asked together: the reads issued in the same turn of the
  * event loop go out as one `POST _all_docs?include_docs=true` with their ids, and each caller gets
  * its own document (or `undefined` for one that is missing or deleted), as a single GET would
@@ -31,6 +38,7 @@ const MAX_BATCH = 500;
 export class BulkDocReader {
   private pending: Read[] = [];
   private scheduled = false;
+  private inFlight = 0;
 
   constructor(
     private readonly server: ServerScope,
@@ -42,21 +50,31 @@ export class BulkDocReader {
     if (id.startsWith('_')) return this.single.get(id);
     return new Promise((resolve, reject) => {
       this.pending.push({ id, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.kick();
     });
+  }
+
+  /** Sends what is waiting on the next turn, unless MAX_IN_FLIGHT requests are out: then it waits for one to come back. */
+  private kick(): void {
+    if (this.scheduled || !this.pending.length || this.inFlight >= MAX_IN_FLIGHT) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.scheduled = false;
-    while (this.pending.length) void this.send(this.pending.splice(0, MAX_BATCH));
+    while (this.pending.length && this.inFlight < MAX_IN_FLIGHT) {
+      this.inFlight++;
+      void this.send(this.pending.splice(0, MAX_BATCH)).finally(() => {
+        this.inFlight--;
+        this.kick();
+      });
+    }
   }
 
   private async send(batch: Read[]): Promise<void> {
     if (batch.length === 1) {
-      this.single.get(batch[0].id).then(batch[0].resolve, batch[0].reject);
+      await this.single.get(batch[0].id).then(batch[0].resolve, batch[0].reject);
       return;
     }
     let rows: AllDocsRow[];
@@ -73,7 +91,8 @@ export class BulkDocReader {
     const given = new Set<string>();
     for (const r of batch) {
       const row = byId.get(r.id);
-      if (!row) this.single.get(r.id).then(r.resolve, r.reject);
+      // No row, or an error other than not_found (the dev stand-in's read race): asked alone.
+      if (!row || (row.error && row.error !== 'not_found')) this.single.get(r.id).then(r.resolve, r.reject);
       else if (row.error || row.value?.deleted || !row.doc) r.resolve(undefined);
       // The same document asked twice: each caller gets a copy of its own, as callers may change what they read.
       else if (given.has(r.id)) r.resolve(structuredClone(row.doc));

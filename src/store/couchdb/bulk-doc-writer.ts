@@ -18,6 +18,13 @@ interface Op {
 const MAX_BATCH = 500;
 
 /**
+ * Requests out at once. Under load, what arrives while they are out waits and goes in the next
+ * one: the batches grow with the load instead of the requests (one document per request is what
+ * a CouchDB-compatible server can least afford).
+ */
+const MAX_IN_FLIGHT = 4;
+
+/**
  * Single-document writes to one database, sent together: the writes issued in the same turn of
  * the event loop go out as one `_bulk_docs` request, and each caller gets its own document's
  * answer (its new rev, or StoreConflictError for a stale or missing rev, exactly as a single PUT
@@ -30,6 +37,7 @@ const MAX_BATCH = 500;
 export class BulkDocWriter {
   private pending: Op[] = [];
   private scheduled = false;
+  private inFlight = 0;
 
   constructor(
     private readonly server: ServerScope,
@@ -56,16 +64,26 @@ export class BulkDocWriter {
   private add(id: string, body: Record<string, unknown>, deleting: boolean, alone: () => Promise<string>): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       this.pending.push({ id, body, resolve, reject, alone, deleting });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.kick();
     });
+  }
+
+  /** Sends what is waiting on the next turn, unless MAX_IN_FLIGHT requests are out: then it waits for one to come back. */
+  private kick(): void {
+    if (this.scheduled || !this.pending.length || this.inFlight >= MAX_IN_FLIGHT) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.scheduled = false;
-    while (this.pending.length) void this.send(this.pending.splice(0, MAX_BATCH));
+    while (this.pending.length && this.inFlight < MAX_IN_FLIGHT) {
+      this.inFlight++;
+      void this.send(this.pending.splice(0, MAX_BATCH)).finally(() => {
+        this.inFlight--;
+        this.kick();
+      });
+    }
   }
 
   private async send(batch: Op[]): Promise<void> {
