@@ -46,7 +46,9 @@ export class BullAlarmScheduler implements AlarmScheduler {
   async start(onTick: TickHandler): Promise<void> {
     this.worker = new Worker<TickData>(this.o.name, (job) => this.process(job, onTick), {
       connection: redisConnection(this.o.redisUrl),
-      concurrency: this.o.concurrency ?? 50,
+      // Ticks wait mostly on the store and Redis: many at once keep a lone replica up with
+      // hundreds of alarms a second.
+      concurrency: this.o.concurrency ?? 256,
       // A worker that dies holds its tick this long before another replica takes it over
       // (renewed every half of it while the tick is handled).
       lockDuration: 5_000,
@@ -64,6 +66,7 @@ export class BullAlarmScheduler implements AlarmScheduler {
     const redelivered = job.attemptsStarted > 1 || job.stalledCounter > 0;
     const more = await onTick({ id: d.id, generation: d.generation, scheduledAt, redelivered });
     if (!more) {
+      this.o.logger.info({ registration: d.id, generation: d.generation, scheduledAt: new Date(scheduledAt).toISOString() }, 'alarm plan ends: its registration is gone, changed or inactive');
       await this.removeIfGeneration(d.id, d.generation);
       return;
     }
@@ -90,9 +93,12 @@ export class BullAlarmScheduler implements AlarmScheduler {
     if (current !== undefined) await this.remove(id);
     const entry: PlanEntry = { generation, kind: plan.kind };
     if (plan.kind === 'cron') {
+      // No endDate for BullMQ: a worker running behind makes it skip ticks, and the last ticks
+      // before the stopDate would be skipped for good. The tick after the stopDate comes, fires
+      // the ones skipped before it (they are within the tolerance) and ends the registration.
       await this.queue.upsertJobScheduler(
         id,
-        { pattern: plan.pattern, tz: plan.timezone, startDate: plan.startDate, endDate: plan.endDate },
+        { pattern: plan.pattern, tz: plan.timezone, startDate: plan.startDate },
         { name: 'cron', data: { id, generation }, opts: { removeOnComplete: true, removeOnFail: 100 } },
       );
     } else if (plan.kind === 'once') {

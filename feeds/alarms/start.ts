@@ -16,6 +16,9 @@ type AlarmRegistration = Registration<AlarmConfig>;
 /** Registrations settled and planned at once when the provider starts. */
 const START_LANES = 32;
 
+/** Most skipped ticks fired before a tick (the tolerance bounds them anyway: 10 for a per-second alarm by default). */
+const GAP_CAP = 1_000;
+
 /** Upper bound of ticks looked at when counting what was missed. */
 const MISSED_SCAN_CAP = 10_000;
 
@@ -167,60 +170,82 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
         await this.settleMissed(reg, now, Math.min(tick.scheduledAt - 1, oldest));
         cur = await this.registrations.get<AlarmConfig>(tick.id);
       }
-      if (cur) written = await this.claimAndFire(cur.doc, tick.scheduledAt, false, false, tick.prepared, cur);
+      if (!cur) return false;
+      const gap = noGap ? [] : this.skippedTicks(cur.doc, oldest, tick.scheduledAt);
+      written = await this.claimAndFire(cur.doc, [...gap, tick.scheduledAt], false, false, tick.prepared, cur);
     }
     const after = written ?? (await this.registrations.get<AlarmConfig>(tick.id))?.doc;
     return !!after && after.generation === tick.generation && after.status.active;
   }
 
   /**
-   * Claims tick `at` for registration `reg` (compare-and-set on `lastEvent`), counts it down from
-   * `remaining`, and ends the registration when this was its last tick; then queues the fire.
+   * The ticks between the last one handled and `before` that are still within the tolerance but
+   * were never handed out: BullMQ plans a job scheduler's next tick from the moment its last one
+   * was taken, so a worker running behind (a replica gone, the others busy) skips ticks instead of
+   * delivering them late. They are on time by the tolerance's measure, so they fire with the tick
+   * that came (not as catch-up), claimed in the same write.
+   */
+  private skippedTicks(reg: AlarmRegistration, oldest: number, before: number): number[] {
+    const gap = ticksBetween(reg.config, this.pattern(reg), Math.max(reg.lastEvent ?? reg.activeSince, oldest), before - 1, GAP_CAP);
+    if (gap.length) this.events!.count(this.name, 'gapfilled', gap.length);
+    return gap;
+  }
+
+  /**
+   * Claims ticks `ats` (ascending) for registration `reg` in one compare-and-set on `lastEvent`,
+   * counts each down from `remaining`, and ends the registration at its last tick; then queues
+   * their fires.
    * With `redelivered`, a tick that is already the newest claimed (by a worker that died before it
    * queued the fire, or after) is queued again: the fire job's id and the idempotency key make a
    * second queueing of a fire that did go out fire nothing twice. A `prepared` tick (handed out
    * ahead of its time) is queued to fire at `at`, not before. `known` is `reg` as just read, with
    * its revision (saves a read). Resolves with the registration as the claim wrote it, if it did.
    */
-  private async claimAndFire(reg: AlarmRegistration, at: number, late: boolean, redelivered = false, prepared = false, known?: Stored<AlarmRegistration>): Promise<AlarmRegistration | undefined> {
-    if (redelivered && (reg.lastEvent === at || reg.recentEvents?.includes(at))) {
-      await this.queueFire(reg, at, late);
+  private async claimAndFire(reg: AlarmRegistration, ats: number | readonly number[], late: boolean, redelivered = false, prepared = false, known?: Stored<AlarmRegistration>): Promise<AlarmRegistration | undefined> {
+    const ticks = typeof ats === 'number' ? [ats] : ats;
+    if (redelivered && ticks.length === 1 && (reg.lastEvent === ticks[0] || reg.recentEvents?.includes(ticks[0]))) {
+      await this.queueFire(reg, ticks[0], late);
       return undefined;
     }
-    let fire = false;
+    let fire: number[] = [];
     let ended = false;
     const claimed = await this.registrations.update<AlarmConfig>(reg.id, (cur) => {
-      fire = false;
+      fire = [];
       ended = false;
       const c = cur.config;
       if (cur.generation !== reg.generation || !cur.status.active) return undefined;
-      const recent = cur.recentEvents ?? [];
-      if (cur.lastEvent === at || recent.includes(at)) return undefined;
-      // Older than the newest claim: only a redelivered tick, within what the claims remember.
-      if (cur.lastEvent !== undefined && at < cur.lastEvent && !(redelivered && recent.length > 0 && at > recent[0])) return undefined;
-      if (c.type !== 'once' && c.startDate !== undefined && at < c.startDate) return undefined;
-      if (c.type !== 'once' && c.stopDate !== undefined && at > c.stopDate) {
-        ended = true;
-        return this.ended(cur, at, { kind: 'AUTO', message: `Automatically disabled: the stopDate ${iso(c.stopDate)} has passed` });
+      let next = cur;
+      for (const at of ticks) {
+        const recent = next.recentEvents ?? [];
+        if (next.lastEvent === at || recent.includes(at)) continue;
+        // Older than the newest claim: only a redelivered tick, within what the claims remember.
+        if (next.lastEvent !== undefined && at < next.lastEvent && !(redelivered && recent.length > 0 && at > recent[0])) continue;
+        if (c.type !== 'once' && c.startDate !== undefined && at < c.startDate) continue;
+        if (c.type !== 'once' && c.stopDate !== undefined && at > c.stopDate) {
+          ended = true;
+          next = this.ended(next, at, { kind: 'AUTO', message: `Automatically disabled: the stopDate ${iso(c.stopDate)} has passed` });
+          break;
+        }
+        const counters = { ...next.counters, ...(late ? { caughtUp: next.counters.caughtUp + 1 } : {}) };
+        const catchUpRun = late ? (next.catchUpRun ?? 0) + 1 : 0;
+        if (counters.remaining !== undefined) {
+          if (counters.remaining <= 0) break;
+          counters.remaining -= 1;
+        }
+        fire.push(at);
+        const recentEvents = [...recent, at].sort((x, y) => x - y).slice(-RECENT_EVENTS);
+        next = { ...next, counters, lastEvent: Math.max(next.lastEvent ?? at, at), recentEvents, catchUpRun };
+        const end = this.endReason(next, at);
+        if (end) {
+          ended = true;
+          next = { ...next, status: { active: false, dateChanged: Date.now(), reason: end } };
+          break;
+        }
       }
-      const counters = { ...cur.counters, ...(late ? { caughtUp: cur.counters.caughtUp + 1 } : {}) };
-      const catchUpRun = late ? (cur.catchUpRun ?? 0) + 1 : 0;
-      if (counters.remaining !== undefined) {
-        if (counters.remaining <= 0) return undefined;
-        counters.remaining -= 1;
-      }
-      fire = true;
-      const recentEvents = [...recent, at].sort((a, b) => a - b).slice(-RECENT_EVENTS);
-      const next = { ...cur, counters, lastEvent: Math.max(cur.lastEvent ?? at, at), recentEvents, catchUpRun };
-      const end = this.endReason(next, at);
-      if (end) {
-        ended = true;
-        return { ...next, status: { active: false, dateChanged: Date.now(), reason: end } };
-      }
-      return next;
+      return fire.length || ended ? next : undefined;
     }, known);
     if (!claimed) return undefined;
-    if (fire) await this.queueFire(claimed, at, late, prepared);
+    for (const at of fire) await this.queueFire(claimed, at, late, prepared);
     if (ended) {
       this.logger.info({ registration: claimed.id, reason: claimed.status.reason?.message }, 'alarm ended');
       await this.scheduler.remove(claimed.id);
@@ -304,10 +329,9 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
         if (ended) await this.scheduler.remove(reg.id);
       }
     }
-    for (const t of fresh) {
+    if (fresh.length) {
       const cur = await this.registrations.get<AlarmConfig>(reg.id);
-      if (!cur) return;
-      await this.claimAndFire(cur.doc, t, true);
+      if (cur) await this.claimAndFire(cur.doc, fresh, true, false, false, cur);
     }
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '../support/controller-harness.js';
-import { stopRole, type RoleProcess } from '../support/cluster-processes.js';
+import { logLines, stopRole, type RoleProcess } from '../support/cluster-processes.js';
 import { removeProviderData, startProvider } from '../support/provider-processes.js';
 import { freePort, startStandaloneProcess, type StandaloneProcess } from '../support/standalone-process.js';
 import { sleep, until } from './alarms-support.js';
@@ -97,6 +97,18 @@ describe('alarms on two provider replicas across a kill -9', () => {
       settling.push(now);
     }
     console.log(`alarms cluster: records (trigger and action) since the window's start, every 3 s after its end + 5 s: ${settling.join(' ')}`);
+    // What the registrations say (READ), summed, before they go: for the log when ticks are missing.
+    const sums: Record<string, number> = {};
+    let inactive = 0;
+    for (let i = 0; i < names.length; i += 20) {
+      for (const r of await Promise.all(names.slice(i, i + 20).map((name) => feed(1, 'GET', name)))) {
+        const read = (r.body?.response?.result ?? r.body) as { counters?: Record<string, number>; status?: { active?: boolean } };
+        for (const [k, v] of Object.entries(read.counters ?? {})) sums[k] = (sums[k] ?? 0) + v;
+        if (read.status?.active === false) inactive++;
+      }
+    }
+    const health = await Promise.all([0, 1].map((i) => fetch(`http://127.0.0.1:${ports[i]}/feeds/v1/health`).then((r) => r.text(), (e) => String(e))));
+    console.log(`alarms cluster: registrations before DELETE: ${JSON.stringify(sums)}, ${inactive} inactive (each stops by itself after the window); health: ${health.map((h) => h.slice(0, 300)).join(' | ')}`);
     for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((name) => feed(1, 'DELETE', name)));
 
     // Every trigger record of the window, by alarm and tick.
@@ -121,6 +133,13 @@ describe('alarms on two provider replicas across a kill -9', () => {
     const metrics = await Promise.all([0, 1].map((i) => fetch(`http://127.0.0.1:${ports[i]}/feeds/v1/metrics`).then((r) => r.text(), () => '')));
     const events = metrics.map((m) => [...m.matchAll(/whiskhub_feed_events_total\{provider="alarms",event="(\w+)"\} (\d+)/g)].map((x) => `${x[1]}=${x[2]}`).join(' '));
     console.log(`alarms cluster: ${N} alarms x ${SECONDS} s = ${N * SECONDS} ticks due, ${perTick.size} fired, ${missed.length} missed, ${twice.length} twice; replica events: A(restarted) ${events[0]} | B ${events[1]}; killed at +${killedAt - from} ms, restarted at +${restartedAt - from} ms; missed (ms after the window's start): ${missed.slice(0, 10).map((m) => `${m.split('@')[0]}+${Date.parse(m.split('@')[1]) - from}`).join(' ')}`);
+    // The replicas' warnings and errors, by message, for the log when ticks are missing.
+    const warnings = replicas.map((r) => {
+      const by = new Map<string, number>();
+      for (const l of logLines(r)) if (Number(l.level) >= 40) by.set(String(l.msg), (by.get(String(l.msg)) ?? 0) + 1);
+      return [...by].map(([m, n]) => `${n}x ${m}`).join('; ') || 'none';
+    });
+    console.log(`alarms cluster: replica warnings: A ${warnings[0]} | B ${warnings[1]}`);
     expect(missed.slice(0, 20)).toEqual([]);
     expect(twice.slice(0, 20)).toEqual([]);
     expect(perTick.size).toBe(N * SECONDS);
