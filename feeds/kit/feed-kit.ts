@@ -20,6 +20,12 @@ export interface FeedKitOptions {
   replica?: string;
   /** The providers' own, when they have one: one per process, so what one step wrote the next can use. */
   registrations?: Registrations;
+  /**
+   * How long the count of a queued fire on its registration waits for more to join it (0: written
+   * at once). The cluster waits a second: an alarm firing every second then updates its
+   * registration about once a second instead of twice, and on CouchDB every update adds a revision.
+   */
+  countDelayMs?: number;
 }
 
 /**
@@ -41,7 +47,7 @@ export class FeedKit implements FeedEvents {
     this.registrations = o.registrations ?? new Registrations(o.store);
     this.deadLetters = new FeedDeadLetters(o.store);
     for (const p of o.providers) this.providers.set(p.name, p);
-    this.firer = new FeedFirer(this, o.controller, o.retry);
+    this.firer = new FeedFirer(this, o.controller, o.retry, o.countDelayMs);
   }
 
   get controller(): ControllerClient {

@@ -59,9 +59,16 @@ export class FeedFirer {
     private readonly kit: FirerContext,
     private readonly controller: ControllerClient,
     private readonly retry: RetryPolicy,
+    /** How long a count written in the background waits for more of the same registration's to join it. */
+    private readonly countDelayMs = 0,
   ) {}
 
-  async attempt(job: FeedFireJob): Promise<FireAttempt> {
+  /**
+   * One try. `countFirst`: resolve only once the fire is counted on its registration (the Kafka
+   * feed commits offsets after this, and a READ that shows them committed shows the fires too);
+   * otherwise the count is written in the background.
+   */
+  async attempt(job: FeedFireJob, countFirst = true): Promise<FireAttempt> {
     const got = await this.kit.registrations.recent<any>(job.registrationId, RECENT_MS);
     const reg = got?.doc;
     const provider = reg ? this.kit.providers.get(reg.provider) : undefined;
@@ -73,12 +80,15 @@ export class FeedFirer {
     if (answer.status >= 200 && answer.status < 300) {
       this.kit.metrics.observeLatency(reg.provider, Date.now() - job.eventTime);
       this.kit.count(reg.provider, 'fired');
-      // Counted on the registration in the background: the fire itself is done (and acknowledged),
-      // so the queue's next fire need not wait for the store. A crash in between loses the count
-      // of the last fires, never a fire.
-      const counted = this.record(job, answer, true).catch((err) => this.kit.logger.warn({ registration: reg.id, error: (err as Error).message }, 'could not count a fire on its registration'));
-      this.counting.add(counted);
-      void counted.finally(() => this.counting.delete(counted));
+      if (countFirst) await this.record(job, answer, true);
+      else {
+        // Counted on the registration in the background: the fire itself is done (and
+        // acknowledged), so the queue's next fire need not wait for the store. A crash in between
+        // loses the count of the last fires, never a fire.
+        const counted = this.record(job, answer, true, this.countDelayMs).catch((err) => this.kit.logger.warn({ registration: reg.id, error: (err as Error).message }, 'could not count a fire on its registration'));
+        this.counting.add(counted);
+        void counted.finally(() => this.counting.delete(counted));
+      }
       await provider.afterFire?.(reg, job, 'fired');
       return { outcome: 'fired', answer, reg };
     }
@@ -96,13 +106,17 @@ export class FeedFirer {
     return { outcome: 'failed', answer, reg };
   }
 
-  /** Resolves once every count started so far is written (a provider stopping calls it last). */
+  /** Writes the counts still waiting now, and resolves once every count so far is written (a provider stopping calls it last). */
   async drain(): Promise<void> {
+    for (const { timer, write } of [...this.delayed.values()]) {
+      clearTimeout(timer);
+      write();
+    }
     while (this.counting.size) await Promise.allSettled([...this.counting]);
   }
 
   async process(job: FeedFireJob): Promise<FeedFireStep> {
-    const tried = await this.attempt(job);
+    const tried = await this.attempt(job, false);
     if (tried.outcome !== 'failed') return { done: true };
     const { answer, reg } = tried;
     const attempts = job.attempts + 1;
@@ -141,7 +155,7 @@ export class FeedFirer {
    * the one before was in flight: a provider firing many partitions at once makes a few writes,
    * not a storm of conflicting ones. Resolves once the write that holds this record is done.
    */
-  private record(job: FeedFireJob, answer: FireAnswer, ok: boolean): Promise<void> {
+  private record(job: FeedFireJob, answer: FireAnswer, ok: boolean, delayMs = 0): Promise<void> {
     const lastFire: LastFire = {
       scheduledTime: iso(job.eventTime),
       at: iso(Date.now()),
@@ -156,11 +170,22 @@ export class FeedFirer {
     else r.failed++;
     if (!r.lastFire || job.eventTime >= Date.parse(r.lastFire.scheduledTime)) r.lastFire = lastFire;
     const done = new Promise<void>((resolve, reject) => r!.waiters.push({ resolve, reject }));
-    if (!r.writing) void this.writeRecords(key, job.registrationId, job.generation, r);
+    if (!r.writing) {
+      r.writing = true;
+      const pending = r;
+      const write = () => {
+        this.delayed.delete(key);
+        void this.writeRecords(key, job.registrationId, job.generation, pending);
+      };
+      if (delayMs > 0) this.delayed.set(key, { timer: setTimeout(write, delayMs), write });
+      else write();
+    }
     return done;
   }
 
   private readonly records = new Map<string, PendingRecords>();
+  /** Counts waiting for more to join them, by registration and generation. */
+  private readonly delayed = new Map<string, { timer: NodeJS.Timeout; write: () => void }>();
   /** Counts of fires being written in the background. */
   private readonly counting = new Set<Promise<void>>();
 

@@ -49,6 +49,7 @@ function wireFeeds(
   controller: ControllerClient,
   publicUrl: () => string,
   logger: Logger,
+  countDelayMs = 0,
 ): FeedParts {
   const registrations = new Registrations(store);
   const deliveries = new Deliveries(store);
@@ -79,6 +80,7 @@ function wireFeeds(
     logger,
     replica: `${hostname()}:${process.pid}`,
     registrations,
+    countDelayMs,
   });
   return {
     kit,
@@ -116,7 +118,8 @@ export async function startProviderRole(name: ProviderName, config: Config, logg
   const queue = new BullFeedFireQueue({ redisUrl: config.redisUrl, name: fires, logger });
   const scheduler = () => new BullAlarmScheduler({ redisUrl: config.redisUrl!, name: `${prefix}-alarms`, logger });
   const publicUrl = () => config.feeds.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.feeds.port}`;
-  const parts = wireFeeds(config, store, queue, [name], scheduler, new RestControllerClient(() => config.feeds.controllerUrl), publicUrl, logger);
+  // Counts of fires join for a second before they are written: each is a CouchDB revision.
+  const parts = wireFeeds(config, store, queue, [name], scheduler, new RestControllerClient(() => config.feeds.controllerUrl), publicUrl, logger, 1000);
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
   installJsonParser(app);
   installErrorHandling(app);

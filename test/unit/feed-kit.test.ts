@@ -81,10 +81,11 @@ let store: ArtifactStore;
 let controller: FakeController;
 const running: FeedKit[] = [];
 
-async function startReplica() {
+async function startReplica(countDelayMs = 0) {
   const scheduler = new ManualScheduler();
   const alarms = new AlarmsProvider(scheduler, new Registrations(store), { ...DEFAULT_ALARM_RULES, lateToleranceMs: 60_000 }, logger);
   const kit = new FeedKit({
+    countDelayMs,
     store,
     queue: new EmbeddedFeedFireQueue(store, logger),
     controller,
@@ -214,6 +215,23 @@ describe('ticks and fires', () => {
     const read = await lifecycle.read(req('t'));
     expect(read.counters).toMatchObject({ fired: 5, missed: 0, caughtUp: 0 });
     expect(await kit.metricsText()).toMatch(/whiskhub_feed_events_total\{provider="alarms",event="gapfilled"\} 3/);
+  });
+
+  it('counts fires on the registration in one write when they come close together (cluster), and a stop writes what is still waiting', async () => {
+    const { lifecycle, scheduler, kit } = await startReplica(60_000);
+    await lifecycle.create(req('t'), 'alarm', { cron: '* * * * * *' });
+    const t1 = Math.floor(Date.now() / 1000) * 1000;
+    await scheduler.tick(ID('t'), t1);
+    await scheduler.tick(ID('t'), t1 + 1000);
+    await settle(kit);
+    expect(controller.fires).toHaveLength(2);
+    // Fired, not yet counted: the count waits for more to join it.
+    expect((await lifecycle.read(req('t'))).counters).toMatchObject({ fired: 0 });
+    await kit.stop();
+    running.splice(running.indexOf(kit), 1);
+    const after = (await new Registrations(store).get<unknown>(ID('t')))!.doc;
+    expect(after.counters).toMatchObject({ fired: 2 });
+    expect(after.lastFire).toMatchObject({ statusCode: 202, scheduledTime: new Date(t1 + 1000).toISOString() });
   });
 
   it('disables on a fatal answer with the status and message (12, 73, 75), and retries then dead-letters others without disabling (13)', async () => {
