@@ -132,7 +132,13 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
       wanted.add(reg.id);
       await this.activate(reg);
     });
-    await eachLimited([...planned.keys()].filter((id) => !wanted.has(id)), START_LANES, (id) => this.scheduler.remove(id));
+    // Plans left for registrations that are gone or inactive go; each is read on its own first, so
+    // a registration a listing missed (one being written as it was listed) keeps its plan.
+    await eachLimited([...planned.keys()].filter((id) => !wanted.has(id)), START_LANES, async (id) => {
+      const got = await this.registrations.get<AlarmConfig>(id);
+      if (got?.doc.status.active && !this.whyNotActivatable(got.doc, Date.now())) await this.activate(got.doc);
+      else await this.scheduler.remove(id);
+    });
     this.logger.info({ alarms: wanted.size, scheduler: this.scheduler.name }, 'alarms provider started');
   }
 
@@ -146,7 +152,10 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
 
   /** A tick from the scheduler; false stops the plan. */
   async onTick(tick: AlarmTick): Promise<boolean> {
-    const got = await this.registrations.get<AlarmConfig>(tick.id);
+    // A registration that seems gone is read once more before its plan is dropped for good: a
+    // wrong "missing" (the dev CouchDB stand-in can answer one while the document is being
+    // written) would otherwise end the alarm silently.
+    const got = (await this.registrations.get<AlarmConfig>(tick.id)) ?? (await this.registrations.get<AlarmConfig>(tick.id));
     const reg = got?.doc;
     // A redelivered tick that was claimed (perhaps its registration's last) still gets its fire queued.
     const finishing = tick.redelivered && (reg?.lastEvent === tick.scheduledAt || !!reg?.recentEvents?.includes(tick.scheduledAt));
