@@ -294,10 +294,15 @@ export function describeArtifactStore(name: string, harness: StoreHarness) {
             expect(g?.rev).toBe(revs[i]);
           }
         });
-        // A caller changing what it read changes nobody else's copy.
-        got[3]!.doc.tags.push(99);
+        // A caller changing what it read changes nobody else's copy, nor the stored document.
+        try {
+          got[3]!.doc.tags.push(99);
+        } catch {
+          // a store may hand out frozen documents instead of copies
+        }
         expect(got[30]!.doc.tags).toEqual([3]);
         expect(got[32]!.doc.tags).toEqual([3]);
+        expect((await store.getDoc<{ tags: number[] }>('reads', 'r-3'))?.doc.tags).toEqual([3]);
       });
     });
 
