@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../src/logging/logger.js';
 import type { Stored } from '../../src/store/artifact-store.js';
 import { eachLimited } from '../kit/each-limited.js';
@@ -12,6 +13,10 @@ import type { AlarmPlan, AlarmScheduler, AlarmTick } from './scheduler.js';
 import { validateAlarmCreate, validateAlarmUpdate } from './validate.js';
 
 type AlarmRegistration = Registration<AlarmConfig>;
+
+/** Names this process in claim tokens; with the counter, a token no other write carries. */
+const PROCESS_ID = randomBytes(6).toString('hex');
+let claimSeq = 0;
 
 /** Registrations settled and planned at once when the provider starts. */
 const START_LANES = 32;
@@ -218,9 +223,19 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
     }
     let fire: number[] = [];
     let ended = false;
+    // Each attempt's write carries a token of its own; what it would fire is kept by token.
+    const attempts = new Map<string, { fire: number[]; ended: boolean }>();
+    let ours: AlarmRegistration | undefined;
     const claimed = await this.registrations.update<AlarmConfig>(reg.id, (cur) => {
       fire = [];
       ended = false;
+      const earlier = cur.claimToken ? attempts.get(cur.claimToken) : undefined;
+      if (earlier) {
+        // An attempt reported as failed was written after all: its fires are ours to queue.
+        ({ fire, ended } = earlier);
+        ours = cur;
+        return undefined;
+      }
       const c = cur.config;
       if (cur.generation !== reg.generation || !cur.status.active) return undefined;
       let next = cur;
@@ -251,15 +266,19 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
           break;
         }
       }
-      return fire.length || ended ? next : undefined;
+      if (!fire.length && !ended) return undefined;
+      const claimToken = `${PROCESS_ID}:${++claimSeq}`;
+      attempts.set(claimToken, { fire, ended });
+      return { ...next, claimToken };
     }, known);
-    if (!claimed) return undefined;
-    for (const at of fire) await this.queueFire(claimed, at, late, prepared);
+    const written = claimed ?? ours;
+    if (!written) return undefined;
+    for (const at of fire) await this.queueFire(written, at, late, prepared);
     if (ended) {
-      this.logger.info({ registration: claimed.id, reason: claimed.status.reason?.message }, 'alarm ended');
-      await this.scheduler.remove(claimed.id);
+      this.logger.info({ registration: written.id, reason: written.status.reason?.message }, 'alarm ended');
+      await this.scheduler.remove(written.id);
     }
-    return claimed;
+    return written;
   }
 
   private async queueFire(reg: AlarmRegistration, at: number, late: boolean, prepared = false): Promise<void> {

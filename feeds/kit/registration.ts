@@ -74,6 +74,12 @@ export interface Registration<C = Record<string, unknown>> {
   lastFire?: LastFire;
   /** Late fires since the last fire on time: what the current outage used of its catch-up budget. */
   catchUpRun?: number;
+  /**
+   * Names the write of the newest claim. A write can go through while its answer says it did not
+   * (a conflict reported for a request that was applied, a retry of one that was): the claimer,
+   * reading again, finds its own token and queues the fires of that claim instead of losing them.
+   */
+  claimToken?: string;
   created: number;
   updated: number;
 }

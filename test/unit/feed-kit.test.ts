@@ -13,7 +13,7 @@ import { EmbeddedFeedFireQueue } from '../../feeds/kit/queues/embedded-feed-queu
 import { Registrations } from '../../feeds/kit/registrations.js';
 import { HubError } from '../../src/entities/errors.js';
 import { createLogger } from '../../src/logging/logger.js';
-import type { ArtifactStore } from '../../src/store/artifact-store.js';
+import { StoreConflictError, type ArtifactStore } from '../../src/store/artifact-store.js';
 import { createEmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 
 /**
@@ -232,6 +232,36 @@ describe('ticks and fires', () => {
     const after = (await new Registrations(store).get<unknown>(ID('t')))!.doc;
     expect(after.counters).toMatchObject({ fired: 2 });
     expect(after.lastFire).toMatchObject({ statusCode: 202, scheduledTime: new Date(t1 + 1000).toISOString() });
+  });
+
+  it('fires a claimed tick whose write went through although the store answered with a conflict', async () => {
+    // The first claim write is applied, then reported as a conflict (an answer lost, a retried request).
+    const real = store;
+    let lie = true;
+    store = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop !== 'putDoc') return Reflect.get(target, prop, receiver);
+        return async (collection: string, id: string, doc: { recentEvents?: number[] }, rev?: string) => {
+          const written = await target.putDoc(collection, id, doc, rev);
+          if (lie && doc.recentEvents?.length) {
+            lie = false;
+            throw new StoreConflictError(id);
+          }
+          return written;
+        };
+      },
+    });
+    try {
+      const { lifecycle, scheduler, kit } = await startReplica();
+      await lifecycle.create(req('t'), 'alarm', { cron: '* * * * * *' });
+      const t1 = Math.floor(Date.now() / 1000) * 1000;
+      await scheduler.tick(ID('t'), t1);
+      await settle(kit);
+      expect(lie, 'the claim write was answered with a conflict').toBe(false);
+      expect(controller.fires.map((f) => (f.payload.alarm as { scheduledTime: string }).scheduledTime)).toEqual([new Date(t1).toISOString()]);
+    } finally {
+      store = real;
+    }
   });
 
   it('disables on a fatal answer with the status and message (12, 73, 75), and retries then dead-letters others without disabling (13)', async () => {
