@@ -94,8 +94,18 @@ export class BulkDocWriter {
       for (const o of batch) o.reject(mapWriteError(err, o.id));
       return;
     }
-    batch.forEach((o, i) => {
-      const r = results[i];
+    // Answers are matched to writes by document id, in order per id: pouchdb-server does not
+    // always answer in the order of the request (CouchDB does), and a write given another
+    // document's answer would believe a conflict that was a success, or the reverse.
+    const byId = new Map<string, { id?: string; rev?: string; error?: string }[]>();
+    for (const r of results) {
+      if (!r?.id) continue;
+      const list = byId.get(r.id);
+      if (list) list.push(r);
+      else byId.set(r.id, [r]);
+    }
+    batch.forEach((o) => {
+      const r = byId.get(o.id)?.shift();
       if (r?.rev && !r.error) o.resolve(r.rev);
       else if (r?.error === 'conflict' && !o.deleting) o.reject(new StoreConflictError(o.id));
       else o.alone().then(o.resolve, o.reject);
