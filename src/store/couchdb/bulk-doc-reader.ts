@@ -1,4 +1,5 @@
 import type { ServerScope } from 'nano';
+import { RequestBatcher } from './request-batcher.js';
 import type { DocAccess, RawDoc } from './doc-access.js';
 
 interface Read {
@@ -18,11 +19,7 @@ interface AllDocsRow {
 /** Most documents asked for in one `_all_docs` request. */
 const MAX_BATCH = 500;
 
-/**
- * Requests out at once. Under load, what arrives while they are out waits and goes in the next
- * one: the batches grow with the load instead of the requests (one document per request is what
- * a CouchDB-compatible server can least afford).
- */
+/** Requests out at once (see RequestBatcher). */
 const MAX_IN_FLIGHT = 4;
 
 /**
@@ -36,9 +33,7 @@ const MAX_IN_FLIGHT = 4;
  * each caller sees the error a single GET would give.
  */
 export class BulkDocReader {
-  private pending: Read[] = [];
-  private scheduled = false;
-  private inFlight = 0;
+  private readonly batches = new RequestBatcher<Read>((batch) => this.send(batch), MAX_BATCH, MAX_IN_FLIGHT);
 
   constructor(
     private readonly server: ServerScope,
@@ -49,27 +44,8 @@ export class BulkDocReader {
     // Design documents are read rarely and live under a path of their own.
     if (id.startsWith('_')) return this.single.get(id);
     return new Promise((resolve, reject) => {
-      this.pending.push({ id, resolve, reject });
-      this.kick();
+      this.batches.add({ id, resolve, reject });
     });
-  }
-
-  /** Sends what is waiting on the next turn, unless MAX_IN_FLIGHT requests are out: then it waits for one to come back. */
-  private kick(): void {
-    if (this.scheduled || !this.pending.length || this.inFlight >= MAX_IN_FLIGHT) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    while (this.pending.length && this.inFlight < MAX_IN_FLIGHT) {
-      this.inFlight++;
-      void this.send(this.pending.splice(0, MAX_BATCH)).finally(() => {
-        this.inFlight--;
-        this.kick();
-      });
-    }
   }
 
   private async send(batch: Read[]): Promise<void> {

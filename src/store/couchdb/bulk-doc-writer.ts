@@ -2,6 +2,7 @@ import type { ServerScope } from 'nano';
 import { StoreConflictError } from '../artifact-store.js';
 import { isWellFormedRev, mapWriteError } from './couch-errors.js';
 import type { DocAccess } from './doc-access.js';
+import { RequestBatcher } from './request-batcher.js';
 
 interface Op {
   id: string;
@@ -17,11 +18,7 @@ interface Op {
 /** Most documents in one `_bulk_docs` request. */
 const MAX_BATCH = 500;
 
-/**
- * Requests out at once. Under load, what arrives while they are out waits and goes in the next
- * one: the batches grow with the load instead of the requests (one document per request is what
- * a CouchDB-compatible server can least afford).
- */
+/** Requests out at once (see RequestBatcher). */
 const MAX_IN_FLIGHT = 4;
 
 /**
@@ -35,9 +32,7 @@ const MAX_IN_FLIGHT = 4;
  * settled by sending that write alone, so callers see the same errors as before.
  */
 export class BulkDocWriter {
-  private pending: Op[] = [];
-  private scheduled = false;
-  private inFlight = 0;
+  private readonly batches = new RequestBatcher<Op>((batch) => this.send(batch), MAX_BATCH, MAX_IN_FLIGHT);
 
   constructor(
     private readonly server: ServerScope,
@@ -63,27 +58,8 @@ export class BulkDocWriter {
 
   private add(id: string, body: Record<string, unknown>, deleting: boolean, alone: () => Promise<string>): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      this.pending.push({ id, body, resolve, reject, alone, deleting });
-      this.kick();
+      this.batches.add({ id, body, resolve, reject, alone, deleting });
     });
-  }
-
-  /** Sends what is waiting on the next turn, unless MAX_IN_FLIGHT requests are out: then it waits for one to come back. */
-  private kick(): void {
-    if (this.scheduled || !this.pending.length || this.inFlight >= MAX_IN_FLIGHT) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    while (this.pending.length && this.inFlight < MAX_IN_FLIGHT) {
-      this.inFlight++;
-      void this.send(this.pending.splice(0, MAX_BATCH)).finally(() => {
-        this.inFlight--;
-        this.kick();
-      });
-    }
   }
 
   private async send(batch: Op[]): Promise<void> {
