@@ -54,6 +54,8 @@ class FakeController implements ControllerClient {
   triggers = new Map<string, { owner: string; rules?: Record<string, unknown> }>();
   answers: FireAnswer[] = [];
   deleted: string[] = [];
+  /** When set, fire() waits for it before answering: lets a test act while a fire is in flight. */
+  hold?: Promise<void>;
   async getTrigger(ns: string, name: string, authKey: string): Promise<TriggerInfo> {
     if (authKey !== KEY) return { status: 401, error: 'The supplied authentication is invalid' };
     if (ns !== 'guest') return { status: 403, error: 'forbidden' };
@@ -65,6 +67,7 @@ class FakeController implements ControllerClient {
   }
   async fire(ns: string, name: string, key: string, payload: Record<string, unknown>, idempotencyKey: string): Promise<FireAnswer> {
     this.fires.push({ ns, name, payload: { ...payload, idempotencyKey }, key });
+    if (this.hold) await this.hold;
     return this.answers.shift() ?? (this.triggers.has(name) ? { status: 202, activationId: `a${this.fires.length}` } : { status: 404, error: 'gone' });
   }
   async deleteTrigger(_ns: string, name: string) {
@@ -294,9 +297,14 @@ describe('ticks and fires', () => {
     await lifecycle.create(req('t'), 'alarm', { cron: '* * * * * *' });
     const t0 = Math.floor(Date.now() / 1000) * 1000;
     controller.answers.push({ status: 503 });
+    let release!: () => void;
+    controller.hold = new Promise((r) => (release = r));
     await scheduler.tick(ID('t'), t0);
-    await new Promise((r) => setTimeout(r, 2));
+    for (let i = 0; i < 200 && controller.fires.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(controller.fires).toHaveLength(1); // in flight, its answer held back
     await lifecycle.pause(req('t'));
+    controller.hold = undefined;
+    release(); // the 503 arrives after the PAUSE: the retry must see the new generation
     await settle(kit);
     await new Promise((r) => setTimeout(r, 60));
     expect(controller.fires).toHaveLength(1); // the first attempt only; the retry was dropped

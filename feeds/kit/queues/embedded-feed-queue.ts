@@ -1,5 +1,6 @@
 import { TimedJobRunner } from '../../../src/jobs/timed-job-runner.js';
 import type { Logger } from '../../../src/logging/logger.js';
+import { StoredJobs } from '../../../src/jobs/stored-jobs.js';
 import { StoreConflictError, type ArtifactStore } from '../../../src/store/artifact-store.js';
 import type { FeedFireJob, FeedFireQueue, FeedFireStep } from '../fire-queue.js';
 
@@ -13,18 +14,22 @@ const COLLECTION = 'feed-fires';
 export class EmbeddedFeedFireQueue implements FeedFireQueue {
   private process?: (job: FeedFireJob) => Promise<FeedFireStep>;
   private runner?: TimedJobRunner;
+  private readonly jobs: StoredJobs<FeedFireJob>;
 
   constructor(
-    private readonly store: ArtifactStore,
+    store: ArtifactStore,
     private readonly logger: Logger,
     // In-process, a fire in flight costs only memory; a second's worth of alarm ticks (thousands)
     // all start at their time rather than queueing behind one another's store writes.
     private readonly concurrency = 1024,
-  ) {}
+  ) {
+    this.jobs = new StoredJobs(store, COLLECTION);
+  }
 
+  /** Takes the job over: the caller must not change it afterwards. */
   async enqueue(job: FeedFireJob): Promise<void> {
     try {
-      await this.store.putDoc(COLLECTION, job.id, job);
+      await this.jobs.add(job.id, job);
     } catch (err) {
       if (err instanceof StoreConflictError) return;
       throw err;
@@ -36,40 +41,34 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
     this.process = process;
     const runner = (this.runner = new TimedJobRunner((id) => this.run(id), () => this.concurrency));
     let resumed = 0;
-    for (let skip = 0; ; skip += 500) {
-      const page = await this.store.listDocs<FeedFireJob>(COLLECTION, { limit: 500, skip });
-      for (const row of page) runner.schedule(row.id, untilDue(row.doc));
-      resumed += page.length;
-      if (page.length < 500) break;
+    for await (const { id, job } of this.jobs.stored()) {
+      runner.schedule(id, untilDue(job));
+      resumed++;
     }
     if (resumed) this.logger.info({ jobs: resumed }, 'resuming feed fires accepted before the restart');
   }
 
   async pending(): Promise<number> {
-    let n = 0;
-    for (let skip = 0; ; skip += 1000) {
-      const page = await this.store.listDocs(COLLECTION, { limit: 1000, skip });
-      n += page.length;
-      if (page.length < 1000) return n;
-    }
+    return this.jobs.count();
   }
 
   private async run(id: string): Promise<void> {
     const runner = this.runner!;
-    const got = await this.store.getDoc<FeedFireJob>(COLLECTION, id);
+    const got = await this.jobs.get(id);
     if (!got || runner.stopped) return;
     // A timer may wake a millisecond early by the wall clock; a prepared fire never goes out before its time.
-    const wait = untilDue(got.doc);
+    const wait = untilDue(got.job);
     if (wait > 0) return runner.schedule(id, wait);
     try {
-      const step = await this.process!(got.doc);
+      const step = await this.process!(got.job);
       if (step.done) {
-        await this.store.deleteDoc(COLLECTION, id, got.rev);
+        await this.jobs.remove(id, got.rev);
       } else {
-        await this.store.putDoc(COLLECTION, id, step.job, got.rev);
+        await this.jobs.replace(id, step.job, got.rev);
         runner.schedule(id, step.retryInMs);
       }
     } catch (err) {
+      this.jobs.forget(id);
       if (!(err instanceof StoreConflictError)) this.logger.error({ err, fireJob: id }, 'feed fire failed; retrying');
       runner.schedule(id, 1_000);
     }
@@ -77,6 +76,7 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
 
   async stop(): Promise<void> {
     await this.runner?.stop();
+    this.jobs.clear();
   }
 }
 

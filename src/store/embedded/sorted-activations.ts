@@ -6,44 +6,64 @@ interface Filter {
   upto?: number;
 }
 
+/** An activation as the index keeps it: what filters and orders it, and the record, read when listed. */
+interface Entry {
+  start: number;
+  entityPaths?: readonly string[];
+  held: { readonly doc: ActivationDoc };
+}
+
 /**
  * One namespace's activations kept in `start` order. Records mostly arrive in time order, so an
- * insert is usually an append; a binary search places the rest.
+ * insert is usually an append; a binary search places the rest. Only the records a listing
+ * returns are read (the store parses a record the first time it is read).
  */
 export class SortedActivations {
-  private readonly items: ActivationDoc[] = [];
+  private readonly items: Entry[] = [];
 
-  insert(doc: ActivationDoc): void {
+  insert(start: number, entityPaths: readonly string[] | undefined, held: Entry['held']): void {
     const a = this.items;
-    if (a.length === 0 || a[a.length - 1].start <= doc.start) {
-      a.push(doc);
+    const entry: Entry = { start, entityPaths: entityPaths && [...entityPaths], held };
+    if (a.length === 0 || a[a.length - 1].start <= start) {
+      a.push(entry);
       return;
     }
     let lo = 0;
     let hi = a.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (a[mid].start <= doc.start) lo = mid + 1;
+      if (a[mid].start <= start) lo = mid + 1;
       else hi = mid;
     }
-    a.splice(lo, 0, doc);
+    a.splice(lo, 0, entry);
   }
 
   newestFirst(f: Filter, skip: number, limit: number): ActivationDoc[] {
     const out: ActivationDoc[] = [];
+    if (limit <= 0) return out;
     let skipped = 0;
-    for (let i = this.items.length - 1; i >= 0 && out.length < limit; i--) {
-      const d = this.items[i];
-      if (f.upto !== undefined && d.start > f.upto) continue;
-      if (f.since !== undefined && d.start < f.since) break;
-      if (f.name !== undefined && !d.entityPaths?.includes(f.name)) continue;
+    this.scan(f, (d) => {
       if (skipped < skip) skipped++;
-      else out.push(d);
-    }
+      else out.push(d.held.doc);
+      return out.length < limit;
+    });
     return out;
   }
 
   count(f: Filter): number {
-    return this.newestFirst(f, 0, Number.MAX_SAFE_INTEGER).length;
+    let n = 0;
+    this.scan(f, () => ++n > 0);
+    return n;
+  }
+
+  /** Visits the entries that pass the filter, newest first, while `visit` answers true. */
+  private scan(f: Filter, visit: (d: Entry) => boolean): void {
+    for (let i = this.items.length - 1; i >= 0; i--) {
+      const d = this.items[i];
+      if (f.upto !== undefined && d.start > f.upto) continue;
+      if (f.since !== undefined && d.start < f.since) break;
+      if (f.name !== undefined && !d.entityPaths?.includes(f.name)) continue;
+      if (!visit(d)) return;
+    }
   }
 }

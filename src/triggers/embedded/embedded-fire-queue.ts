@@ -1,5 +1,6 @@
 import { TimedJobRunner } from '../../jobs/timed-job-runner.js';
 import type { Logger } from '../../logging/logger.js';
+import { StoredJobs } from '../../jobs/stored-jobs.js';
 import { StoreConflictError, type ArtifactStore } from '../../store/artifact-store.js';
 import type { FireJob, FireStep } from '../fire-job.js';
 import type { FireQueue } from '../fire-queue.js';
@@ -32,18 +33,22 @@ export class EmbeddedFireQueue implements FireQueue {
   private windowCount = 0;
   private windowStart = 0;
   private burstUntil = 0;
+  private readonly jobs: StoredJobs<FireJob>;
 
   constructor(
-    private readonly store: ArtifactStore,
+    store: ArtifactStore,
     private readonly logger: Logger,
     private readonly concurrency = 128,
     private readonly burstConcurrency = 8,
-  ) {}
+  ) {
+    this.jobs = new StoredJobs(store, COLLECTION);
+  }
 
+  /** Takes the job over: the caller must not change it afterwards. */
   async enqueue(job: FireJob): Promise<void> {
     this.countArrival();
     try {
-      await this.store.putDoc(COLLECTION, job.fireId, job);
+      await this.jobs.add(job.fireId, job);
     } catch (err) {
       if (err instanceof StoreConflictError) return; // already queued: enqueue is idempotent per fire id
       throw err;
@@ -68,37 +73,29 @@ export class EmbeddedFireQueue implements FireQueue {
   async start(process: (job: FireJob) => Promise<FireStep>): Promise<void> {
     this.process = process;
     const runner = (this.runner = new TimedJobRunner((id) => this.run(id), () => this.width()));
-    for (let skip = 0; ; skip += 500) {
-      const page = await this.store.listDocs<FireJob>(COLLECTION, { limit: 500, skip });
-      for (const row of page) runner.schedule(row.id, 0);
-      if (page.length < 500) break;
-    }
+    for await (const { id } of this.jobs.stored()) runner.schedule(id, 0);
     if (runner.queued) this.logger.info({ jobs: runner.queued }, 'resuming fires accepted before the restart');
   }
 
   async pending(): Promise<number> {
-    let n = 0;
-    for (let skip = 0; ; skip += 1000) {
-      const page = await this.store.listDocs(COLLECTION, { limit: 1000, skip });
-      n += page.length;
-      if (page.length < 1000) return n;
-    }
+    return this.jobs.count();
   }
 
   private async run(id: string): Promise<void> {
     const runner = this.runner!;
-    const got = await this.store.getDoc<FireJob>(COLLECTION, id);
+    const got = await this.jobs.get(id);
     if (!got || runner.stopped) return;
     try {
-      const step = await this.process!(got.doc);
+      const step = await this.process!(got.job);
       if (step.done) {
-        await this.store.deleteDoc(COLLECTION, id, got.rev);
+        await this.jobs.remove(id, got.rev);
         await step.afterDone?.();
       } else {
-        await this.store.putDoc(COLLECTION, id, step.job, got.rev);
+        await this.jobs.replace(id, step.job, got.rev);
         runner.schedule(id, step.retryInMs ?? 1_000);
       }
     } catch (err) {
+      this.jobs.forget(id);
       if (!(err instanceof StoreConflictError)) this.logger.error({ err, fireId: id }, 'fire fan-out failed; retrying');
       runner.schedule(id, 1_000);
     }
@@ -106,5 +103,6 @@ export class EmbeddedFireQueue implements FireQueue {
 
   async stop(): Promise<void> {
     await this.runner?.stop();
+    this.jobs.clear();
   }
 }
