@@ -1,4 +1,4 @@
-import type { ArtifactStore } from '../../src/store/artifact-store.js';
+import type { DocStore } from '../../src/store/artifact-store.js';
 import type { FeedFireJob } from './fire-queue.js';
 
 /** A fire that kept failing (429, 5xx, network) past its attempts: kept so it can be seen (READ) and replayed. */
@@ -16,7 +16,7 @@ const COLLECTION = 'feed-deadletters';
 
 /** Feed dead letters in the store, id `<registration id>/<job id>`. */
 export class FeedDeadLetters {
-  constructor(private readonly store: ArtifactStore) {}
+  constructor(private readonly store: DocStore) {}
 
   async add(letter: FeedDeadLetter): Promise<void> {
     await this.store.putDoc(COLLECTION, `${letter.registrationId}/${letter.job.id}`, letter).catch(() => undefined);

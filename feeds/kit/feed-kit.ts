@@ -1,5 +1,5 @@
 import type { Logger } from '../../src/logging/logger.js';
-import type { ArtifactStore } from '../../src/store/artifact-store.js';
+import type { DocStore } from '../../src/store/artifact-store.js';
 import type { ControllerClient, FireAnswer } from './controller-client.js';
 import { FeedDeadLetters } from './dead-letters.js';
 import type { FeedFireJob, FeedFireQueue } from './fire-queue.js';
@@ -10,7 +10,7 @@ import { nextGeneration, type Registration } from './registration.js';
 import { Registrations } from './registrations.js';
 
 export interface FeedKitOptions {
-  store: ArtifactStore;
+  store: DocStore;
   queue: FeedFireQueue;
   controller: ControllerClient;
   providers: FeedProvider[];

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../../src/entities/errors.js';
 import type { Logger } from '../../src/logging/logger.js';
-import { StoreConflictError, type ArtifactStore } from '../../src/store/artifact-store.js';
+import { StoreConflictError, type DocStore } from '../../src/store/artifact-store.js';
 import type { Change, Registrations } from './registrations.js';
 
 /**
@@ -48,7 +48,7 @@ const COLLECTION = 'feed-deliveries';
  * A document per delivery in the store, so the answer survives restarts and is shared by replicas.
  */
 export class Deliveries {
-  constructor(private readonly store: ArtifactStore) {}
+  constructor(private readonly store: DocStore) {}
 
   /** True for the first claim of this delivery id, false for a repeat. */
   async claim(registrationId: string, deliveryId: string): Promise<boolean> {

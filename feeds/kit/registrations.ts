@@ -1,4 +1,4 @@
-import { StoreConflictError, type ArtifactStore, type Stored } from '../../src/store/artifact-store.js';
+import { StoreConflictError, type DocStore, type Stored } from '../../src/store/artifact-store.js';
 import { REGISTRATIONS, type Registration } from './registration.js';
 
 /** How long a remembered registration is kept at all (each use asks for its own, shorter, age). */
@@ -18,7 +18,7 @@ export class Registrations {
   private remembered = 0;
 
   constructor(
-    private readonly store: ArtifactStore,
+    private readonly store: DocStore,
     private readonly clock: () => number = Date.now,
   ) {}
 

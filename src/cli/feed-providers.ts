@@ -24,7 +24,8 @@ import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { installErrorHandling } from '../controller/http/error-handler.js';
 import { installJsonParser } from '../controller/http/json-body.js';
 import { createLogger, type Logger } from '../logging/logger.js';
-import type { ArtifactStore } from '../store/artifact-store.js';
+import type { ArtifactStore, DocStore } from '../store/artifact-store.js';
+import { RedisDocStore } from '../store/redis/redis-doc-store.js';
 import { openStore } from './open-store.js';
 
 export interface FeedParts {
@@ -42,7 +43,7 @@ export const PROVIDER_NAMES: readonly ProviderName[] = ['alarms', 'github', 'sla
  */
 function wireFeeds(
   config: Config,
-  store: ArtifactStore,
+  store: DocStore,
   queue: FeedFireQueue,
   names: readonly ProviderName[],
   scheduler: () => AlarmScheduler,
@@ -105,20 +106,20 @@ export function standaloneFeeds(config: Config, store: ArtifactStore, apiHost: (
 
 /**
  * `whiskhub provider alarms|github|slack|kafka`: one replica of a provider for the cluster.
- * Registrations in the store (CouchDB), fires (and alarm schedules) in BullMQ on Redis, so any
- * number of replicas share the work. Serves the provider API, health and metrics, and for GitHub
+ * Registrations in Redis (or the ArtifactStore, CouchDB: WHISKHUB_FEEDS_STORE), fires (and alarm
+ * schedules) in BullMQ on Redis, so any number of replicas share the work. Serves the provider API, health and metrics, and for GitHub
  * and Slack the deliveries under /hooks/v1, on WHISKHUB_FEEDS_PORT.
  */
 export async function startProviderRole(name: ProviderName, config: Config, logger: Logger): Promise<{ describe: string; stop(): Promise<void> }> {
   if (!config.redisUrl) throw new ConfigError(`whiskhub provider ${name} needs WHISKHUB_REDIS_URL`);
-  const store = await openStore(config, logger);
   const prefix = config.feeds.queuePrefix;
+  const store: DocStore = config.feeds.store === 'redis' ? new RedisDocStore(config.redisUrl, `whiskhub:docs:${prefix}`) : await openStore(config, logger);
   // One fire queue per provider: a replica works off only jobs whose registrations it serves.
   const fires = name === 'alarms' ? `${prefix}-feed-fires` : `${prefix}-${name}-feed-fires`;
   const queue = new BullFeedFireQueue({ redisUrl: config.redisUrl, name: fires, logger });
   const scheduler = () => new BullAlarmScheduler({ redisUrl: config.redisUrl!, name: `${prefix}-alarms`, logger });
   const publicUrl = () => config.feeds.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.feeds.port}`;
-  // Counts of fires join for a second before they are written: each is a CouchDB revision.
+  // Counts of fires join for a second before they are written: each is a revision of the registration.
   const parts = wireFeeds(config, store, queue, [name], scheduler, new RestControllerClient(() => config.feeds.controllerUrl), publicUrl, logger, 1000);
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
   installJsonParser(app);

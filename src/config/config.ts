@@ -54,6 +54,8 @@ export interface Config {
     /** Where providers fire (default: the API host). */
     controllerUrl: string;
     queuePrefix: string;
+    /** Cluster: where providers keep their documents (WHISKHUB_FEEDS_STORE). */
+    store: 'redis' | 'store';
     retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
     alarms: { limitCronFields: boolean; delayLimitSeconds: number; lateToleranceMs: number };
     /** Standalone's alarm scheduler hands ticks out this long before their time (WHISKHUB_ALARMS_PREPARE_MS). */
@@ -207,6 +209,7 @@ function feedSettings(env: Env, mode: Mode, apiHost: string) {
       port: int(env, mode, 'WHISKHUB_FEEDS_PORT'),
       controllerUrl: (url(env, mode, 'WHISKHUB_FEEDS_CONTROLLER_URL') ?? apiHost).replace(/\/+$/, ''),
       queuePrefix: raw(env, mode, 'WHISKHUB_FEEDS_QUEUE_PREFIX') ?? 'whiskhub',
+      store: oneOf<'redis' | 'store'>(env, mode, 'WHISKHUB_FEEDS_STORE'),
       retry: {
         maxAttempts: int(env, mode, 'WHISKHUB_FEEDS_FIRE_MAX_ATTEMPTS', 1),
         baseDelayMs: int(env, mode, 'WHISKHUB_FEEDS_RETRY_BASE_MS', 1),

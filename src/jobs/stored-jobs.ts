@@ -1,4 +1,4 @@
-import type { ArtifactStore } from '../store/artifact-store.js';
+import type { DocStore } from '../store/artifact-store.js';
 
 export interface HeldJob<J> {
   job: J;
@@ -17,7 +17,7 @@ export class StoredJobs<J extends object> {
   private readonly inHand = new Map<string, HeldJob<J>>();
 
   constructor(
-    private readonly store: ArtifactStore,
+    private readonly store: DocStore,
     private readonly collection: string,
   ) {}
 

@@ -56,10 +56,9 @@ export interface DocQuery extends Page {
   prefix?: string;
 }
 
-export interface ArtifactStore {
+export interface ArtifactStore extends DocStore {
   /** Creates databases and indexes if missing; idempotent. */
   init(): Promise<void>;
-  close(): Promise<void>;
 
   getSubject(subject: string): Promise<Stored<SubjectDoc> | undefined>;
   /** Creates (rev undefined) or replaces (rev given) a subject. Returns the new rev. */
@@ -85,12 +84,23 @@ export interface ArtifactStore {
   listActivations(query: ActivationQuery): Promise<ActivationDoc[]>;
   countActivations(query: Omit<ActivationQuery, 'limit' | 'skip'>): Promise<number>;
 
-  /** Generic documents of other components (feed registrations, dead letters), by collection. */
+}
+
+/**
+ * DocStore: generic documents by collection, with CouchDB's revisions (a write with a stale or
+ * missing rev over an existing document fails with StoreConflictError). Every ArtifactStore is
+ * one; the feed providers of the cluster keep theirs (registrations, delivery claims, dead
+ * letters) in a RedisDocStore instead, because an alarm tick is a compare-and-set on its
+ * registration and a CouchDB-compatible server takes a few hundred of those a second.
+ */
+export interface DocStore {
   getDoc<T extends object>(collection: string, id: string): Promise<Stored<T> | undefined>;
+  /** Creates (rev undefined) or replaces (rev current) a document. Returns the new rev. */
   putDoc<T extends object>(collection: string, id: string, doc: T, rev?: string): Promise<string>;
   deleteDoc(collection: string, id: string, rev: string): Promise<void>;
   /** Ordered by id. */
   listDocs<T extends object>(collection: string, query: DocQuery): Promise<Stored<T>[]>;
+  close(): Promise<void>;
 }
 
 export const activationDocId = (namespace: string, activationId: string) => `${namespace}/${activationId}`;

@@ -3,8 +3,8 @@ import nano from 'nano';
 import { startWhiskhub, type RoleProcess } from './cluster-processes.js';
 
 /**
- * Feed provider replicas as the cluster runs them (`whiskhub provider NAME`: registrations in the
- * real CouchDB, queues in the real Redis), firing into a running whiskhub. Every name a run
+ * Feed provider replicas as the cluster runs them (`whiskhub provider NAME`: registrations and
+ * queues in the real Redis, as the cluster defaults to), firing into a running whiskhub. Every name a run
  * makes in CouchDB and Redis starts with its `run` id, so `removeProviderData` leaves nothing.
  */
 function required(name: string): string {
@@ -37,7 +37,7 @@ export async function removeProviderData(run: string): Promise<void> {
   for (const db of await couch.db.list().catch(() => [] as string[])) if (db.startsWith(`${run}_`)) await couch.db.destroy(db).catch(() => undefined);
   const redis = new Redis(required('WHISKHUB_REDIS_URL'));
   try {
-    for (const pattern of [`bull:${run}*`, `whiskhub:alarm-plans:${run}*`]) {
+    for (const pattern of [`bull:${run}*`, `whiskhub:alarm-plans:${run}*`, `whiskhub:docs:${run}*`]) {
       const keys = await redis.keys(pattern);
       if (keys.length) await redis.del(...keys);
     }

@@ -1,7 +1,7 @@
 import { TimedJobRunner } from '../../../src/jobs/timed-job-runner.js';
 import type { Logger } from '../../../src/logging/logger.js';
 import { StoredJobs } from '../../../src/jobs/stored-jobs.js';
-import { StoreConflictError, type ArtifactStore } from '../../../src/store/artifact-store.js';
+import { StoreConflictError, type DocStore } from '../../../src/store/artifact-store.js';
 import type { FeedFireJob, FeedFireQueue, FeedFireStep } from '../fire-queue.js';
 
 const COLLECTION = 'feed-fires';
@@ -17,7 +17,7 @@ export class EmbeddedFeedFireQueue implements FeedFireQueue {
   private readonly jobs: StoredJobs<FeedFireJob>;
 
   constructor(
-    store: ArtifactStore,
+    store: DocStore,
     private readonly logger: Logger,
     // In-process, a fire in flight costs only memory; a second's worth of alarm ticks (thousands)
     // all start at their time rather than queueing behind one another's store writes.
