@@ -4,8 +4,9 @@ import { feedApi, startFakeController, startReplica, tally, type FakeController,
 
 /**
  * The alarms provider as the cluster runs it: several `whiskhub provider alarms` processes on the
- * real CouchDB (registrations) and Redis (BullMQ schedules and fire queue), firing at a controller
- * that records every fire and dedupes nothing, so a tick fired twice would show.
+ * real CouchDB (registrations, WHISKHUB_FEEDS_STORE=store: the e2e alarms-cluster case covers the
+ * default, Redis) and Redis (BullMQ schedules and fire queue), firing at a controller that records
+ * every fire and dedupes nothing, so a tick fired twice would show.
  */
 function need(name: string): string {
   const v = process.env[name];
@@ -31,6 +32,7 @@ beforeAll(async () => {
   controller = await startFakeController();
   env = {
     WHISKHUB_STORE: 'couchdb',
+    WHISKHUB_FEEDS_STORE: 'store',
     WHISKHUB_COUCHDB_URL: need('WHISKHUB_COUCHDB_URL'),
     WHISKHUB_COUCHDB_PREFIX: `${prefix}_`,
     WHISKHUB_REDIS_URL: need('WHISKHUB_REDIS_URL'),
