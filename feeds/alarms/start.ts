@@ -177,7 +177,7 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
     } else {
       // Ticks before this one that nobody handled and that are past the tolerance were missed
       // (e.g. due in the last moments before this replica started): settle them first.
-      const handled = reg.lastEvent ?? reg.activeSince;
+      const handled = Math.max(reg.lastEvent ?? -Infinity, reg.activeSince);
       const noGap = tick.previousAt !== undefined && handled >= tick.previousAt;
       let cur: Stored<AlarmRegistration> | undefined = got;
       if (!noGap && handled < Math.min(tick.scheduledAt - 1, oldest)) {
@@ -200,7 +200,8 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
    * that came (not as catch-up), claimed in the same write.
    */
   private skippedTicks(reg: AlarmRegistration, oldest: number, before: number): number[] {
-    const gap = ticksBetween(reg.config, this.pattern(reg), Math.max(reg.lastEvent ?? reg.activeSince, oldest), before - 1, GAP_CAP);
+    // Never before activeSince: the ticks of a PAUSE (lastEvent is from before it) are not skipped, they are off.
+    const gap = ticksBetween(reg.config, this.pattern(reg), Math.max(reg.lastEvent ?? -Infinity, reg.activeSince, oldest), before - 1, GAP_CAP);
     if (gap.length) this.events!.count(this.name, 'gapfilled', gap.length);
     return gap;
   }

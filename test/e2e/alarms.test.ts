@@ -86,9 +86,14 @@ describe('an alarm every second, as wsk drives it', () => {
     await sleep(3_000);
     expect(await f.count('tick')).toBe(atPause);
     expect(f.result(await f.get('every-second')).status).toMatchObject({ active: false, reason: { kind: 'USER' } });
+    const unpausedAt = Date.now();
     const resumed = await f.invokeFeed('alarm', 'UNPAUSE', 'every-second');
     expect(f.result(resumed)).toMatchObject({ status: 'success', active: true });
     await until('fires after UNPAUSE', async () => (await f.count('tick')) >= atPause + 2);
+    // What was due while paused stays unfired (catch-up is off): only ticks after the UNPAUSE came.
+    const afterPause = (await f.results('tick')).map((p) => Date.parse(p.alarm.scheduledTime)).sort((a, b) => a - b).slice(atPause);
+    expect(afterPause.length).toBeGreaterThanOrEqual(2);
+    expect(afterPause.filter((t) => t < unpausedAt - 1000)).toEqual([]);
 
     // Delete stops them for good.
     const deleted = await f.remove('every-second');
