@@ -8,6 +8,7 @@ import { buildController } from './build-controller.js';
 import { stopSteps } from './stop-steps.js';
 import { openBus, openContainerFactory } from './open-pipeline-parts.js';
 import { openStore } from './open-store.js';
+import { RedisDocStore } from '../store/redis/redis-doc-store.js';
 import { shareEntityCache } from './share-entity-cache.js';
 import { startControllerPipeline, type ControllerPipeline } from './start-pipeline.js';
 import { startInvoker } from './start-invoker.js';
@@ -30,17 +31,20 @@ export async function startControllerRole(config: Config, logger: Logger): Promi
     stops.add(() => sharing.stop());
     // Fires wait in BullMQ on Redis until fanned out (any controller works off any fire, also
     // those a controller that died had accepted); per-minute throttles count there too.
-    if (!config.redisUrl) throw new Error('WHISKHUB_REDIS_URL is not set: the controller keeps accepted fires and throttle counters in Redis');
+    if (!config.redisUrl) throw new Error('WHISKHUB_REDIS_URL is not set: the controller keeps accepted fires, throttle counters and invocation idempotency keys in Redis');
     const sharedThrottles = new RedisThrottles(config.redisUrl, config.throttles, `${config.kafkaPrefix}whiskhub:throttle:`);
     stops.add(() => sharedThrottles.close());
+    // Rule invocations' idempotency keys too: each fire's fan-out claims, marks and drops one per rule.
+    const keys = new RedisDocStore(config.redisUrl, `${config.kafkaPrefix}whiskhub:docs:controller`);
+    stops.add(() => keys.close());
     let pipeline: ControllerPipeline | undefined;
     const { app, ctx } = await buildController(config, store, logger, {
-      gateway: async (throttles) => (pipeline = await startControllerPipeline(config, store, bus, throttles, logger)).gateway,
+      gateway: async (throttles) => (pipeline = await startControllerPipeline(config, store, bus, throttles, logger, keys)).gateway,
       throttles: sharedThrottles,
     });
     stops.add(() => pipeline!.balancer.stop());
     const fires = new BullFireQueue({ redisUrl: config.redisUrl, name: `${config.kafkaPrefix}whiskhub-fires`, logger });
-    const triggers = new TriggerEngine(store, fires, pipeline!.gateway, ctx.throttles, config, logger, bus.durable);
+    const triggers = new TriggerEngine(store, fires, pipeline!.gateway, ctx.throttles, config, logger, bus.durable, keys);
     await triggers.start();
     stops.add(() => triggers.stop());
     await app.listen({ host: config.host, port: config.port });

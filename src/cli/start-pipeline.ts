@@ -4,7 +4,7 @@ import type { NamespaceThrottles } from '../controller/throttles/namespace-throt
 import { LoadBalancer } from '../loadbalancer/load-balancer.js';
 import type { Logger } from '../logging/logger.js';
 import type { MessageBus } from '../messaging/bus.js';
-import type { ArtifactStore } from '../store/artifact-store.js';
+import type { ArtifactStore, DocStore } from '../store/artifact-store.js';
 
 export interface ControllerPipeline {
   gateway: PipelineGateway;
@@ -18,6 +18,8 @@ export async function startControllerPipeline(
   bus: MessageBus,
   throttles: NamespaceThrottles,
   logger: Logger,
+  /** Where invocation idempotency keys are kept (default: the store). */
+  keysStore: DocStore = store,
 ): Promise<ControllerPipeline> {
   const balancer = new LoadBalancer({
     controllerIndex: config.controllerIndex,
@@ -27,6 +29,6 @@ export async function startControllerPipeline(
     invokerTimeoutMs: config.invoker.timeoutMs,
   });
   await balancer.start();
-  const gateway = new PipelineGateway(store, balancer, throttles, logger, config.controllerIndex, config.sequenceMaxLength);
+  const gateway = new PipelineGateway(store, balancer, throttles, logger, config.controllerIndex, config.sequenceMaxLength, keysStore);
   return { gateway, balancer };
 }

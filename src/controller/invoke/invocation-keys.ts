@@ -1,5 +1,5 @@
 import { newActivationId } from '../../entities/ids.js';
-import { StoreConflictError, type ArtifactStore } from '../../store/artifact-store.js';
+import { StoreConflictError, type DocStore } from '../../store/artifact-store.js';
 
 interface KeyDoc {
   activationId: string;
@@ -14,10 +14,11 @@ const COLLECTION = 'invocation-keys';
  * At most one activation per idempotency key (a fire's rule invocations use fire id + rule): the
  * first caller claims the key with a fresh activation id; a repeat gets that id back and
  * invokes nothing. A key claimed but not marked published (a crash in between) is published
- * again with the same activation id.
+ * again with the same activation id. Kept in the store in standalone, in Redis in the cluster
+ * (three writes per rule invocation: a CouchDB-compatible server would bound the fan-out).
  */
 export class InvocationKeys {
-  constructor(private readonly store: ArtifactStore) {}
+  constructor(private readonly store: DocStore) {}
 
   /** The activation id to use, and whether it still has to be published. */
   async claim(key: string): Promise<{ activationId: string; publish: boolean; rev: string }> {

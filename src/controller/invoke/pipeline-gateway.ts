@@ -1,4 +1,4 @@
-import type { ArtifactStore } from '../../store/artifact-store.js';
+import type { ArtifactStore, DocStore } from '../../store/artifact-store.js';
 import { InvocationKeys } from './invocation-keys.js';
 import { isSequence, type Identity } from '../../entities/documents.js';
 import { notImplemented, throttled, unavailable } from '../../entities/errors.js';
@@ -36,6 +36,8 @@ export class PipelineGateway implements ActivationGateway {
     private readonly controllerIndex = 0,
     /** Atomic actions one sequence may run (OpenWhisk's default 50; WHISKHUB_LIMIT_SEQUENCE_LENGTH). */
     sequenceMaxLength = 50,
+    /** Where invocation idempotency keys are kept (default: the store; the cluster: Redis). */
+    keysStore: DocStore = store,
   ) {
     this.sequences = new SequenceRunner({
       store,
@@ -44,7 +46,7 @@ export class PipelineGateway implements ActivationGateway {
       checkConcurrency: (identity) => this.checkConcurrency(identity),
       maxLength: sequenceMaxLength,
     });
-    this.keys = new InvocationKeys(store);
+    this.keys = new InvocationKeys(keysStore);
   }
 
   handleFires(handler: (req: FireRequest) => Promise<InvokeOutcome>): void {

@@ -1,7 +1,7 @@
 import type { Config } from '../../config/config.js';
 import type { Identity } from '../../entities/documents.js';
 import type { Logger } from '../../logging/logger.js';
-import type { ArtifactStore } from '../../store/artifact-store.js';
+import type { ArtifactStore, DocStore } from '../../store/artifact-store.js';
 import { DeadLetters } from '../../triggers/dead-letters.js';
 import { FanOut, type InvokeOnce } from '../../triggers/fan-out.js';
 import type { FireQueue } from '../../triggers/fire-queue.js';
@@ -32,10 +32,12 @@ export class TriggerEngine {
     logger: Logger,
     /** False when the message bus loses published activations in a crash (standalone). */
     private readonly durableInvocations: boolean,
+    /** Where rule invocations' idempotency keys are kept (default: the store; the cluster: Redis). */
+    keysStore: DocStore = store,
   ) {
     this.service = new FireService(queue, store, config.fires.idempotencyWindowMs);
     this.deadLetters = new DeadLetters(store);
-    const keys = new InvocationKeys(store);
+    const keys = new InvocationKeys(keysStore);
     this.fanOut = new FanOut(
       this.invokeOnce,
       (namespace) => this.identityOf(namespace),
