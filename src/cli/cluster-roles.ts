@@ -4,11 +4,11 @@ import { RedisThrottles } from '../controller/throttles/redis/redis-throttles.js
 import { BullFireQueue } from '../triggers/bullmq/bullmq-fire-queue.js';
 import type { Logger } from '../logging/logger.js';
 import { withEntityCache } from '../store/entity-cache.js';
+import { RedisDocStore } from '../store/redis/redis-doc-store.js';
 import { buildController } from './build-controller.js';
 import { stopSteps } from './stop-steps.js';
 import { openBus, openContainerFactory } from './open-pipeline-parts.js';
 import { openStore } from './open-store.js';
-import { RedisDocStore } from '../store/redis/redis-doc-store.js';
 import { shareEntityCache } from './share-entity-cache.js';
 import { startControllerPipeline, type ControllerPipeline } from './start-pipeline.js';
 import { startInvoker } from './start-invoker.js';

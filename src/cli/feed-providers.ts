@@ -107,8 +107,9 @@ export function standaloneFeeds(config: Config, store: ArtifactStore, apiHost: (
 /**
  * `whiskhub provider alarms|github|slack|kafka`: one replica of a provider for the cluster.
  * Registrations in Redis (or the ArtifactStore, CouchDB: WHISKHUB_FEEDS_STORE), fires (and alarm
- * schedules) in BullMQ on Redis, so any number of replicas share the work. Serves the provider API, health and metrics, and for GitHub
- * and Slack the deliveries under /hooks/v1, on WHISKHUB_FEEDS_PORT.
+ * schedules) in BullMQ on Redis, so any number of replicas share the work. Serves the provider
+ * API, health and metrics, and for GitHub and Slack the deliveries under /hooks/v1, on
+ * WHISKHUB_FEEDS_PORT.
  */
 export async function startProviderRole(name: ProviderName, config: Config, logger: Logger): Promise<{ describe: string; stop(): Promise<void> }> {
   if (!config.redisUrl) throw new ConfigError(`whiskhub provider ${name} needs WHISKHUB_REDIS_URL`);

@@ -83,7 +83,6 @@ export interface ArtifactStore extends DocStore {
   /** Newest `start` first. */
   listActivations(query: ActivationQuery): Promise<ActivationDoc[]>;
   countActivations(query: Omit<ActivationQuery, 'limit' | 'skip'>): Promise<number>;
-
 }
 
 /**

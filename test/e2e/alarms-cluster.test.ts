@@ -15,8 +15,9 @@ import { sleep, until } from './alarms-support.js';
  *
  * Scale: ALARMS_CLUSTER_N alarms (default 50) for ALARMS_CLUSTER_SECONDS (default 60); the issue's
  * 1,000 alarms for 5 minutes is the same test with ALARMS_CLUSTER_N=1000 ALARMS_CLUSTER_SECONDS=300.
- * Each tick costs two registration writes in CouchDB (the claim, the fired count): on pouchdb-server
- * (about 276 updates/s here) 100 alarms a second already fall behind and ticks end up missed.
+ * Each tick costs two registration writes (the claim, the fired count), in Redis as the cluster
+ * defaults to: with registrations on pouchdb-server (WHISKHUB_FEEDS_STORE=store, about 276 updates/s
+ * here) 100 alarms a second already fell behind and ticks ended up missed.
  *
  * ALARMS_CLUSTER_ACTIONS=0 gives each rule a filter no fire matches: every fire still writes its
  * trigger record (which the count reads, and which says the rule was filtered out) but runs no
