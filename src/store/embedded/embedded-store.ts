@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { ActivationDoc, EntityDoc, SubjectDoc } from '../../entities/documents.js';
 import { rootNamespace } from '../../entities/names.js';
@@ -12,6 +11,7 @@ import {
   type EntityQuery,
   type Stored,
 } from '../artifact-store.js';
+import { newRevSuffix } from '../rev-suffix.js';
 import { DurableLog } from './durable-log.js';
 import { lockDataDir } from './dir-lock.js';
 import { SortedActivations } from './sorted-activations.js';
@@ -312,13 +312,9 @@ function checkDelete<T>(id: string, current: Row<T> | undefined, rev: string): v
   if (!current || current.rev !== rev) throw new StoreConflictError(id);
 }
 
-/** Revisions only need to differ: a random prefix per process and a counter (no random bytes per write). */
-const REV_PREFIX = randomBytes(6).toString('hex');
-let revCounter = 0;
-
 function nextRev(prev: string | undefined): string {
   const gen = prev ? Number(prev.split('-')[0]) + 1 : 1;
-  return `${gen}-${REV_PREFIX}${(revCounter++).toString(16)}`;
+  return `${gen}-${newRevSuffix()}`;
 }
 
 function wrap<T>(id: string, row: Row<T> | undefined): Stored<T> | undefined {

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { StoreConflictError, type DocQuery, type DocStore, type Stored } from '../artifact-store.js';
+import { newRevSuffix } from '../rev-suffix.js';
 
 /**
  * Puts a document if its rev is the one given (none: only if there is no document). KEYS: the
@@ -39,10 +39,6 @@ type Scripted = Redis & {
   whDocDelete(hash: string, ids: string, id: string, rev: string): Promise<number>;
 };
 
-/** Revisions only need to differ: a random part per process and a counter. */
-const REV_PREFIX = randomBytes(6).toString('hex');
-let revCounter = 0;
-
 /**
  * A DocStore on Redis, for the cluster's feed providers: their registrations take a
  * compare-and-set per alarm tick, and Redis does tens of thousands of those a second where a
@@ -74,8 +70,7 @@ export class RedisDocStore implements DocStore {
 
   async putDoc<T extends object>(collection: string, id: string, doc: T, rev?: string): Promise<string> {
     const [hash, ids] = this.keys(collection);
-    const suffix = `${REV_PREFIX}${(revCounter++).toString(16)}`;
-    const next = await this.redis.whDocPut(hash, ids, id, rev ?? '', suffix, JSON.stringify(doc));
+    const next = await this.redis.whDocPut(hash, ids, id, rev ?? '', newRevSuffix(), JSON.stringify(doc));
     if (next === null) throw new StoreConflictError(`${collection}/${id}`);
     return next;
   }
