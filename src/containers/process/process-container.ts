@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import type { CollectedLogs, Container, ContainerSpec, ProxyResponse } from '../container-factory.js';
 import { LogCollector } from '../log-collector.js';
 import { ProxyClient, type ProxyCallResult } from '../proxy-client.js';
+import { waitStopped } from './proc-state.js';
 
 /**
  * A "container" that is a child process running the action proxy on 127.0.0.1 and its own
@@ -89,10 +90,12 @@ export class ProcessContainer implements Container {
 
   async pause(): Promise<void> {
     this.signal('SIGSTOP');
+    await waitStopped(this.pid, true);
   }
 
   async resume(): Promise<void> {
     this.signal('SIGCONT');
+    await waitStopped(this.pid, false);
   }
 
   destroy(): Promise<void> {
