@@ -30,6 +30,8 @@ interface Pending {
   resolve: (c: CompletionMessage) => void;
   /** Set once the caller has its answer (a result ack): the record follows with the completion. */
   answered?: CompletionMessage;
+  /** Set once its memory no longer counts on the invoker (answered, or given up). */
+  released?: boolean;
 }
 
 interface InvokerState {
@@ -38,6 +40,12 @@ interface InvokerState {
   capacityMB: number;
   down: boolean;
 }
+
+/**
+ * Acks and pings are committed every half second, not after every batch: a restarted controller
+ * that sees some again ignores them (the activation is over, the ping old).
+ */
+const ACK_COMMIT_INTERVAL_MS = 500;
 
 export class NoInvokersError extends Error {
   constructor() {
@@ -56,6 +64,12 @@ export class NoInvokersError extends Error {
 export class LoadBalancer {
   private readonly invokers = new Map<number, InvokerState>();
   private readonly pending = new Map<string, Pending>();
+  /**
+   * Memory held on each invoker by activations still running there, kept as they come and go:
+   * summing `pending` on every publish cost O(activations in flight), which a fan-out of
+   * thousands of non-blocking activations made quadratic.
+   */
+  private readonly reserved = new Map<number, number>();
   private readonly subs: Subscription[] = [];
   private timer?: NodeJS.Timeout;
 
@@ -68,6 +82,7 @@ export class LoadBalancer {
       await this.o.bus.subscribe({
         topic: Topics.health,
         group: `controller${this.o.controllerIndex}-health`,
+        commitIntervalMs: ACK_COMMIT_INTERVAL_MS,
         handler: async (batch) => {
           for (const m of batch) this.onPing(JSON.parse(m.value) as HealthPing);
         },
@@ -75,6 +90,7 @@ export class LoadBalancer {
       await this.o.bus.subscribe({
         topic: completed,
         group: `controller${this.o.controllerIndex}`,
+        commitIntervalMs: ACK_COMMIT_INTERVAL_MS,
         handler: async (batch) => {
           for (const m of batch) this.onAck(JSON.parse(m.value) as AckMessage);
         },
@@ -109,13 +125,17 @@ export class LoadBalancer {
       .map((i) => ({ index: i.index, healthy: !i.down, freeMB: i.capacityMB - this.reservedOn(i.index) }));
     const invoker = chooseInvoker(views, `${msg.user.namespace}/${msg.action.path}/${msg.action.name}`, memoryMB);
     if (invoker === undefined) throw new NoInvokersError();
+    let entry!: Pending;
     const done = new Promise<CompletionMessage>((resolve) => {
-      this.pending.set(msg.activationId, { msg, invoker, memoryMB, resolve });
+      entry = { msg, invoker, memoryMB, resolve };
+      this.pending.set(msg.activationId, entry);
     });
+    this.reserved.set(invoker, this.reservedOn(invoker) + memoryMB);
     try {
       await this.o.bus.publish(Topics.invoker(invoker), [{ key: msg.activationId, value: JSON.stringify(msg) }]);
     } catch (err) {
       this.pending.delete(msg.activationId);
+      this.release(entry);
       throw err;
     }
     return { invoker, completion: done };
@@ -123,9 +143,13 @@ export class LoadBalancer {
 
   /** Memory held on an invoker by activations still running there (answered ones are done running). */
   private reservedOn(index: number): number {
-    let mb = 0;
-    for (const p of this.pending.values()) if (p.invoker === index && !p.answered) mb += p.memoryMB;
-    return mb;
+    return this.reserved.get(index) ?? 0;
+  }
+
+  private release(p: Pending): void {
+    if (p.released) return;
+    p.released = true;
+    this.reserved.set(p.invoker, this.reservedOn(p.invoker) - p.memoryMB);
   }
 
   private onPing(ping: HealthPing): void {
@@ -148,6 +172,7 @@ export class LoadBalancer {
       return;
     }
     this.pending.delete(ack.activationId);
+    this.release(p);
     if (p.answered) return;
     if (ack.activation) return this.answer(p, { ...ack, activation: ack.activation });
     // The record is stored (that is what the completion says): read it from there.
@@ -162,6 +187,7 @@ export class LoadBalancer {
 
   private answer(p: Pending, c: CompletionMessage): void {
     if (p.answered) return;
+    this.release(p);
     p.answered = c;
     p.resolve(c);
   }
@@ -189,7 +215,10 @@ export class LoadBalancer {
    * whisk internal error written here. Callers still waiting get that record.
    */
   private async failAll(lost: Pending[], reason: string): Promise<void> {
-    for (const p of lost) this.pending.delete(p.msg.activationId);
+    for (const p of lost) {
+      this.pending.delete(p.msg.activationId);
+      this.release(p);
+    }
     const now = Date.now();
     const stored = await Promise.all(lost.map((p) => this.o.store.getActivation(p.msg.user.namespace, p.msg.activationId).catch(() => undefined)));
     const records = lost.map((p, i) => stored[i] ?? p.answered?.activation ?? failureRecord(p.msg, now, reason));

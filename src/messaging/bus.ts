@@ -28,6 +28,13 @@ export interface SubscribeOptions {
   fromBeginning?: boolean;
   /** Called with batches in order; resolve to consume them, throw to have them delivered again. */
   handler: (batch: ReceivedMessage[]) => Promise<void>;
+  /**
+   * Commit consumed positions at most this often instead of after every batch (Kafka). Each
+   * commit is a round trip before the next fetch, so this takes it off the path of a busy,
+   * latency-bound topic; a crash then redelivers up to this long of messages. Only for topics
+   * whose handlers take a message twice calmly (acks, pings). Default: after every batch.
+   */
+  commitIntervalMs?: number;
 }
 
 export interface Subscription {

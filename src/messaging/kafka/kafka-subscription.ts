@@ -48,7 +48,7 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, opti
     await consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
-      autoCommitThreshold: 1,
+      ...(options.commitIntervalMs ? { autoCommitInterval: options.commitIntervalMs } : { autoCommitThreshold: 1 }),
       eachBatch: createBatchHandler({ group, handler: options.handler, logger: ctx.logger, heartbeatIntervalMs: timing.heartbeatIntervalMs, retryDelayMs: ctx.retryDelayMs, maxRetryDelayMs: ctx.maxRetryDelayMs, timers }),
     });
     const seeked = await withDeadline(joined, deadline, `consumer for group ${group} did not join in time`);
