@@ -39,7 +39,7 @@ export const SETTINGS = [
   { env: 'WHISKHUB_COUCHDB_URL', kind: 'url', cluster: 'http://127.0.0.1:5984', doc: 'CouchDB URL, credentials included (`http://user:pass@host:5984`).' },
   { env: 'WHISKHUB_COUCHDB_PREFIX', kind: 'string', standalone: 'whiskhub_', cluster: 'whiskhub_', doc: 'Prefix of the CouchDB database names.' },
   { env: 'WHISKHUB_LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], standalone: 'info', cluster: 'info', doc: 'pino log level; logs are JSON lines on stdout.' },
-  { env: 'WHISKHUB_AUTH_CACHE_MS', kind: 'int', standalone: '5000', cluster: '5000', doc: 'How long a verified key is cached; a revoked key stops working at most this long after `admin` deletes it.' },
+  { env: 'WHISKHUB_AUTH_CACHE_MS', kind: 'int', standalone: '5000', cluster: '5000', doc: 'How long a verified key is cached (and a namespace's identity, read by the fan-out of each fire); a revoked key or a blocked namespace takes effect at most this long after `admin` changes it.' },
   {
     env: 'WHISKHUB_ENTITY_CACHE_MS',
     kind: 'int',

@@ -22,6 +22,7 @@ export class TriggerEngine {
   private readonly service: FireService;
   private readonly fanOut: FanOut;
   readonly deadLetters: DeadLetters;
+  private readonly identityCacheMs: number;
 
   constructor(
     private readonly store: ArtifactStore,
@@ -35,6 +36,7 @@ export class TriggerEngine {
     /** Where rule invocations' idempotency keys are kept (default: the store; the cluster: Redis). */
     keysStore: DocStore = store,
   ) {
+    this.identityCacheMs = config.authCacheMs;
     this.service = new FireService(queue, store, config.fires.idempotencyWindowMs);
     this.deadLetters = new DeadLetters(store);
     const keys = new InvocationKeys(keysStore);
@@ -90,8 +92,27 @@ export class TriggerEngine {
     return { activationId: out.activationId!, completed: this.durableInvocations ? undefined : out.completed };
   };
 
-  /** The firing namespace's identity, read again when the fan-out runs (keys may have changed). */
-  private async identityOf(namespace: string): Promise<Identity | undefined> {
+  /** Identities by namespace, each kept for WHISKHUB_AUTH_CACHE_MS (as the authenticator keeps keys). */
+  private readonly identities = new Map<string, { at: number; identity: Promise<Identity | undefined> }>();
+
+  /**
+   * The firing namespace's identity when the fan-out runs (keys may have changed since the fire),
+   * at most the auth cache's age old: on CouchDB each lookup is a view query, and every fire
+   * needs one.
+   */
+  private identityOf(namespace: string): Promise<Identity | undefined> {
+    const now = Date.now();
+    const hit = this.identities.get(namespace);
+    if (hit && now - hit.at < this.identityCacheMs) return hit.identity;
+    const identity = this.readIdentity(namespace);
+    this.identities.set(namespace, { at: now, identity });
+    // A failed read is not kept.
+    identity.catch(() => this.identities.delete(namespace));
+    if (this.identities.size > 10_000) for (const [k, v] of this.identities) if (now - v.at >= this.identityCacheMs) this.identities.delete(k);
+    return identity;
+  }
+
+  private async readIdentity(namespace: string): Promise<Identity | undefined> {
     const subject = await this.store.findSubjectByNamespace(namespace);
     const ns = subject?.namespaces.find((n) => n.name === namespace);
     if (!subject || !ns || subject.blocked) return undefined;
