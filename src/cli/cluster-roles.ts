@@ -43,7 +43,7 @@ export async function startControllerRole(config: Config, logger: Logger): Promi
       throttles: sharedThrottles,
     });
     stops.add(() => pipeline!.balancer.stop());
-    const fires = new BullFireQueue({ redisUrl: config.redisUrl, name: `${config.kafkaPrefix}whiskhub-fires`, logger });
+    const fires = new BullFireQueue({ redisUrl: config.redisUrl, name: `${config.kafkaPrefix}whiskhub-fires`, concurrency: config.fires.workerConcurrency, logger });
     const triggers = new TriggerEngine(store, fires, pipeline!.gateway, ctx.throttles, config, logger, bus.durable, keys);
     await triggers.start();
     stops.add(() => triggers.stop());

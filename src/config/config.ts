@@ -44,6 +44,8 @@ export interface Config {
     maxAttemptsNonRetryable: number;
     baseDelayMs: number;
     maxDelayMs: number;
+    /** Cluster: fires one controller fans out at once (BullMQ worker concurrency). */
+    workerConcurrency: number;
   };
   /** Standalone: the whisk.system key (generated when unset); `catalog install`: the key it uses. */
   systemAuth?: string;
@@ -179,6 +181,7 @@ function pipelineSettings(env: Env, mode: Mode, host: string, port: number) {
       maxAttemptsNonRetryable: int(env, mode, 'WHISKHUB_FIRE_MAX_ATTEMPTS_NONRETRYABLE', 1),
       baseDelayMs: int(env, mode, 'WHISKHUB_FIRE_RETRY_BASE_MS', 1),
       maxDelayMs: int(env, mode, 'WHISKHUB_FIRE_RETRY_MAX_MS', 1),
+      workerConcurrency: int(env, mode, 'WHISKHUB_FIRE_WORKER_CONCURRENCY', 1),
     },
     invoker: {
       index: int(env, mode, 'WHISKHUB_INVOKER_INDEX'),

@@ -39,7 +39,7 @@ export const SETTINGS = [
   { env: 'WHISKHUB_COUCHDB_URL', kind: 'url', cluster: 'http://127.0.0.1:5984', doc: 'CouchDB URL, credentials included (`http://user:pass@host:5984`).' },
   { env: 'WHISKHUB_COUCHDB_PREFIX', kind: 'string', standalone: 'whiskhub_', cluster: 'whiskhub_', doc: 'Prefix of the CouchDB database names.' },
   { env: 'WHISKHUB_LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], standalone: 'info', cluster: 'info', doc: 'pino log level; logs are JSON lines on stdout.' },
-  { env: 'WHISKHUB_AUTH_CACHE_MS', kind: 'int', standalone: '5000', cluster: '5000', doc: 'How long a verified key is cached (and a namespace's identity, read by the fan-out of each fire); a revoked key or a blocked namespace takes effect at most this long after `admin` changes it.' },
+  { env: 'WHISKHUB_AUTH_CACHE_MS', kind: 'int', standalone: '5000', cluster: '5000', doc: 'How long a verified key is cached (and the identity of a namespace, read by the fan-out of each fire); a revoked key or a blocked namespace takes effect at most this long after `admin` changes it.' },
   {
     env: 'WHISKHUB_ENTITY_CACHE_MS',
     kind: 'int',
@@ -97,6 +97,13 @@ export const SETTINGS = [
     standalone: '86400',
     cluster: '86400',
     doc: 'How long a fire\'s `X-Idempotency-Key` is remembered: a repeat within it returns the first fire\'s activation id and fires nothing.',
+  },
+  {
+    env: 'WHISKHUB_FIRE_WORKER_CONCURRENCY',
+    kind: 'int',
+    standalone: '512',
+    cluster: '512',
+    doc: 'Cluster: fires one controller fans out at once (standalone has its own embedded queue and ignores it). A fire holds its slot until its trigger record is stored, so this bounds the fan-out rate at about this many divided by the store\'s write latency.',
   },
   { env: 'WHISKHUB_FIRE_MAX_ATTEMPTS', kind: 'int', standalone: '8', cluster: '8', doc: 'Attempts of a rule invocation that is throttled or meets a system error before it is dead-lettered.' },
   { env: 'WHISKHUB_FIRE_MAX_ATTEMPTS_NONRETRYABLE', kind: 'int', standalone: '3', cluster: '3', doc: 'Attempts of a rule invocation refused for good (missing action, forbidden) before it is dead-lettered.' },

@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { Topics, type MessageBus, type ReceivedMessage, type Subscription } from '../messaging/bus.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { ActionCache } from './action-cache.js';
-import { ActivationWriter } from './activation-writer.js';
+import { ActivationWriter } from '../store/activation-writer.js';
 import { ContainerPool, type PoolSettings } from './container-pool.js';
 import type { ActivationDoc } from '../entities/documents.js';
 import { MAX_ACK_BYTES, type AckMessage, type ActivationMessage, type HealthPing } from './messages.js';

@@ -1,5 +1,5 @@
 import type { ActivationDoc } from '../entities/documents.js';
-import { onlyConflicts } from '../invoker/activation-writer.js';
+import { onlyConflicts } from '../store/activation-writer.js';
 import type { AckMessage, ActivationMessage, CompletionMessage, HealthPing } from '../invoker/messages.js';
 import { systemError } from '../invoker/outcome.js';
 import { entityPaths } from '../invoker/run-activation.js';

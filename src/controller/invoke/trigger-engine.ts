@@ -1,6 +1,7 @@
 import type { Config } from '../../config/config.js';
 import type { Identity } from '../../entities/documents.js';
 import type { Logger } from '../../logging/logger.js';
+import { ActivationWriter } from '../../store/activation-writer.js';
 import type { ArtifactStore, DocStore } from '../../store/artifact-store.js';
 import { DeadLetters } from '../../triggers/dead-letters.js';
 import { FanOut, type InvokeOnce } from '../../triggers/fan-out.js';
@@ -22,6 +23,11 @@ export class TriggerEngine {
   private readonly service: FireService;
   private readonly fanOut: FanOut;
   readonly deadLetters: DeadLetters;
+  /**
+   * Trigger records go to the store in batches, as the invokers write action records: one
+   * `_bulk_docs` for many fires rather than a write each, which bounded the cluster's fan-out.
+   */
+  private readonly records: ActivationWriter;
   private readonly identityCacheMs: number;
 
   constructor(
@@ -40,11 +46,12 @@ export class TriggerEngine {
     this.service = new FireService(queue, store, config.fires.idempotencyWindowMs);
     this.deadLetters = new DeadLetters(store);
     const keys = new InvocationKeys(keysStore);
+    this.records = new ActivationWriter(store, logger);
     this.fanOut = new FanOut(
       this.invokeOnce,
       (namespace) => this.identityOf(namespace),
       this.deadLetters,
-      (doc) => store.putActivations([doc]),
+      (doc) => this.records.write(doc),
       (k) => keys.forget(k),
       config.fires,
       logger,
@@ -58,6 +65,7 @@ export class TriggerEngine {
 
   async stop(): Promise<void> {
     await this.queue.stop();
+    await this.records.flush();
   }
 
   async fire(req: FireRequest): Promise<InvokeOutcome> {

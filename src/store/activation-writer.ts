@@ -1,6 +1,6 @@
 import type { ActivationDoc } from '../entities/documents.js';
 import type { Logger } from '../logging/logger.js';
-import type { ArtifactStore } from '../store/artifact-store.js';
+import type { ArtifactStore } from './artifact-store.js';
 
 interface Queued {
   doc: ActivationDoc;
