@@ -88,7 +88,7 @@ export const SETTINGS = [
   { env: 'WHISKHUB_INVOKER_PREWARM', kind: 'int', standalone: '1', cluster: '2', doc: 'Prewarmed `nodejs:20` containers (256 MB) each invoker keeps ready.' },
   { env: 'WHISKHUB_INVOKER_PAUSE_MS', kind: 'int', standalone: '500', cluster: '500', doc: 'An idle container is paused after this long.' },
   { env: 'WHISKHUB_INVOKER_IDLE_MS', kind: 'int', standalone: '600000', cluster: '600000', doc: 'An idle container is destroyed after this long.' },
-  { env: 'WHISKHUB_INVOKER_MAX_INFLIGHT', kind: 'int', standalone: '256', cluster: '256', doc: 'Activations an invoker takes off its topic at once; the rest wait in the queue.' },
+  { env: 'WHISKHUB_INVOKER_MAX_INFLIGHT', kind: 'int', standalone: '256', cluster: '256', doc: 'Activations an invoker runs at once; the rest wait in the queue. Up to 8 times as many may be done running with their records still being stored.' },
   { env: 'WHISKHUB_INVOKER_TIMEOUT_MS', kind: 'int', standalone: '10000', cluster: '10000', doc: 'An invoker silent (no health ping) this long is marked down and its activations end as whisk internal errors.' },
   { env: 'WHISKHUB_REDIS_URL', kind: 'url', cluster: 'redis://127.0.0.1:6379', doc: 'Cluster: Redis, for the durable fire queue (BullMQ).' },
   {

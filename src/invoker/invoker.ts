@@ -23,7 +23,12 @@ export interface InvokerOptions {
    * standalone's on the same engine.
    */
   instance?: string;
-  /** Activations taken off the topic at once; more wait in Kafka. */
+  /**
+   * Activations running at once (taken off the topic, not yet done running); more wait in
+   * Kafka. Those done running but whose record is still being stored count apart, up to
+   * FINISHING_FACTOR times this: a slow store must not hold back runs (it bounded the invoker
+   * at maxInFlight / store latency), but neither may records pile up without bound.
+   */
   maxInFlight: number;
   healthIntervalMs?: number;
 }
@@ -34,13 +39,18 @@ export interface InvokerOptions {
  * acknowledges the activation as complete. It pings `health` every second so the load balancer
  * knows it is alive and how much room it has.
  */
+const FINISHING_FACTOR = 8;
+
 export class Invoker {
   private readonly pool: ContainerPool;
   private readonly writer: ActivationWriter;
   private readonly actions: ActionCache;
   private subscription?: Subscription;
   private healthTimer?: NodeJS.Timeout;
+  /** Every activation taken and not finished (its record stored and its completion sent). */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Those of them still running. */
+  private running = 0;
   private slotWaiters: (() => void)[] = [];
   private readonly labels: Record<string, string>;
   /** When this process started: older messages were meant for an earlier run (see take()). */
@@ -81,7 +91,9 @@ export class Invoker {
    */
   private async take(batch: ReceivedMessage[]): Promise<void> {
     for (const m of batch) {
-      while (this.inFlight.size >= this.o.maxInFlight) await new Promise<void>((r) => this.slotWaiters.push(r));
+      while (this.running >= this.o.maxInFlight || this.inFlight.size >= this.o.maxInFlight * FINISHING_FACTOR) {
+        await new Promise<void>((r) => this.slotWaiters.push(r));
+      }
       let msg: ActivationMessage;
       try {
         msg = JSON.parse(m.value) as ActivationMessage;
@@ -89,7 +101,16 @@ export class Invoker {
         this.o.logger.error({ err, offset: m.offset }, 'unreadable activation message skipped');
         continue;
       }
-      const p = this.handle(msg).finally(() => {
+      this.running++;
+      let ran = false;
+      const doneRunning = () => {
+        if (ran) return;
+        ran = true;
+        this.running--;
+        this.slotWaiters.shift()?.();
+      };
+      const p = this.handle(msg, doneRunning).finally(() => {
+        doneRunning();
         this.inFlight.delete(p);
         this.slotWaiters.shift()?.();
       });
@@ -109,7 +130,7 @@ export class Invoker {
     return existing !== undefined;
   }
 
-  private async handle(msg: ActivationMessage): Promise<void> {
+  private async handle(msg: ActivationMessage, doneRunning: () => void): Promise<void> {
     if (await this.alreadyRecorded(msg)) return;
     const id = `${msg.action.path}/${msg.action.name}`;
     const base = { activationId: msg.activationId, transactionId: msg.transactionId, invoker: this.o.index };
@@ -147,6 +168,7 @@ export class Invoker {
       };
     }
     answer(outcome); // when the run never got as far (a failed /init, an error)
+    doneRunning();
     await this.writer.write(outcome.record);
     await answered;
     await this.ack(msg, { kind: 'completion', ...base, isSystemError: outcome.isSystemError }, msg.blocking ? undefined : outcome.record);
