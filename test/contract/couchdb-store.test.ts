@@ -118,4 +118,16 @@ describe('CouchDbArtifactStore specifics', () => {
     expect(() => createCouchDbStore({ url, dbPrefix: 'Bad Prefix' })).toThrow(/invalid CouchDB database prefix/);
     await expect(store.getDoc('a/b', 'x')).rejects.toThrow(/invalid document collection/);
   });
+
+  it('refuses record and document writes to a database that is gone with CouchDB\'s reason, never silently', async () => {
+    const p = newPrefix();
+    const gone = createCouchDbStore({ url, dbPrefix: p });
+    await gone.init();
+    await server.db.destroy(couchDbNames(p).activations);
+    await server.db.destroy(couchDbNames(p).docs);
+    const record = { namespace: 'ns', name: 'a', version: '0.0.1', subject: 's', publish: false, activationId: 'a'.repeat(32), start: 1, end: 2, duration: 1, response: { statusCode: 0, status: 'success', success: true, result: {} }, logs: [], annotations: [], entityPaths: ['a'] };
+    await expect(gone.putActivations([record as never])).rejects.toMatchObject({ statusCode: 404 });
+    await expect(gone.putDoc('c', 'x', { v: 1 })).rejects.toMatchObject({ statusCode: 404 });
+    await expect(gone.getDoc('c', 'x')).rejects.toMatchObject({ statusCode: 404 });
+  });
 });

@@ -1,4 +1,4 @@
-import type { ServerScope } from 'nano';
+import type { CouchPost } from './couch-post.js';
 import { RequestBatcher } from './request-batcher.js';
 import type { DocAccess, RawDoc } from './doc-access.js';
 
@@ -36,7 +36,7 @@ export class BulkDocReader {
   private readonly batches = new RequestBatcher<Read>((batch) => this.send(batch), MAX_BATCH, MAX_IN_FLIGHT);
 
   constructor(
-    private readonly server: ServerScope,
+    private readonly posts: CouchPost,
     private readonly single: DocAccess,
   ) {}
 
@@ -56,7 +56,7 @@ export class BulkDocReader {
     let rows: AllDocsRow[];
     try {
       const keys = [...new Set(batch.map((r) => r.id))];
-      const res = (await this.server.request({ db: this.single.db, path: '_all_docs', method: 'POST', qs: { include_docs: true }, body: { keys } })) as { rows: AllDocsRow[] };
+      const res = await this.posts.post<{ rows: AllDocsRow[] }>(this.single.db, '_all_docs?include_docs=true', { keys });
       rows = res.rows;
     } catch {
       for (const r of batch) this.single.get(r.id).then(r.resolve, r.reject);

@@ -1,6 +1,6 @@
-import type { ServerScope } from 'nano';
 import { StoreConflictError } from '../artifact-store.js';
 import { isWellFormedRev, mapWriteError } from './couch-errors.js';
+import type { CouchPost } from './couch-post.js';
 import type { DocAccess } from './doc-access.js';
 import { RequestBatcher } from './request-batcher.js';
 
@@ -35,7 +35,7 @@ export class BulkDocWriter {
   private readonly batches = new RequestBatcher<Op>((batch) => this.send(batch), MAX_BATCH, MAX_IN_FLIGHT);
 
   constructor(
-    private readonly server: ServerScope,
+    private readonly posts: CouchPost,
     private readonly single: DocAccess,
   ) {}
 
@@ -65,7 +65,7 @@ export class BulkDocWriter {
   private async send(batch: Op[]): Promise<void> {
     let results: { id?: string; rev?: string; error?: string }[];
     try {
-      results = (await this.server.request({ db: this.single.db, path: '_bulk_docs', method: 'POST', body: { docs: batch.map((o) => o.body) } })) as typeof results;
+      results = await this.posts.post<typeof results>(this.single.db, '_bulk_docs', { docs: batch.map((o) => o.body) });
     } catch (err) {
       for (const o of batch) o.reject(mapWriteError(err, o.id));
       return;

@@ -10,6 +10,7 @@ import {
   type Stored,
 } from '../artifact-store.js';
 import { BulkWriteError } from './couch-errors.js';
+import { CouchPost } from './couch-post.js';
 import { activationsDesign, DESIGN_DOC, entitiesDesign, SubjectViews, subjectsDesign } from './design-docs.js';
 import { BulkDocReader } from './bulk-doc-reader.js';
 import { BulkDocWriter } from './bulk-doc-writer.js';
@@ -68,6 +69,8 @@ export class CouchDbArtifactStore implements ArtifactStore {
   private readonly docs: DocAccess;
   /** Generic documents are written in batches (claims, idempotency keys: many small concurrent writes). */
   private readonly docWrites: BulkDocWriter;
+  /** The hot `_bulk_docs` writes go through this rather than nano (see CouchPost). */
+  private readonly posts: CouchPost;
   private readonly docReads: BulkDocReader;
   private closed = false;
 
@@ -77,6 +80,7 @@ export class CouchDbArtifactStore implements ArtifactStore {
       throw new Error(`invalid CouchDB database prefix ${JSON.stringify(prefix)}: must match ${DB_PREFIX_PATTERN}`);
     }
     this.server = nano({ url: options.url });
+    this.posts = new CouchPost(options.url);
     this.logger = options.logger ?? silentLogger;
     this.bulkBatchSize = Math.max(1, options.bulkBatchSize ?? 500);
     this.dbNames = couchDbNames(prefix);
@@ -84,8 +88,8 @@ export class CouchDbArtifactStore implements ArtifactStore {
     this.entities = new DocAccess(this.server, this.dbNames.entities);
     this.activations = new DocAccess(this.server, this.dbNames.activations);
     this.docs = new DocAccess(this.server, this.dbNames.docs);
-    this.docWrites = new BulkDocWriter(this.server, this.docs);
-    this.docReads = new BulkDocReader(this.server, this.docs);
+    this.docWrites = new BulkDocWriter(this.posts, this.docs);
+    this.docReads = new BulkDocReader(this.posts, this.docs);
   }
 
   async init(): Promise<void> {
@@ -100,6 +104,7 @@ export class CouchDbArtifactStore implements ArtifactStore {
   // this instance from being used by mistake after shutdown.
   async close(): Promise<void> {
     this.closed = true;
+    this.posts.close();
   }
 
   // --- subjects ---
@@ -177,7 +182,7 @@ export class CouchDbArtifactStore implements ArtifactStore {
   private async bulkInsert(batch: ActivationDoc[]): Promise<BulkWriteError['failures']> {
     const byId = new Map(batch.map((d) => [activationDocId(d.namespace, d.activationId), d]));
     const db = this.db(this.dbNames.activations);
-    const results = await db.bulk({ docs: [...byId].map(([_id, d]) => ({ ...d, _id })) });
+    const results = await this.posts.post<{ id: string; error?: string; reason?: string }[]>(this.dbNames.activations, '_bulk_docs', { docs: [...byId].map(([_id, d]) => ({ ...d, _id })) });
     const failures: BulkWriteError['failures'] = [];
     const conflicts: string[] = [];
     for (const r of results) {
