@@ -33,14 +33,15 @@ export interface InvokerOptions {
   healthIntervalMs?: number;
 }
 
+/** How many times maxInFlight may be taken in all, counting those whose record is being stored. */
+const FINISHING_FACTOR = 8;
+
 /**
  * An invoker: consumes `invoker<N>`, runs each activation in a pooled container, answers a
  * blocking caller's controller at once (a `result` ack), writes the record in a batch, and then
  * acknowledges the activation as complete. It pings `health` every second so the load balancer
  * knows it is alive and how much room it has.
  */
-const FINISHING_FACTOR = 8;
-
 export class Invoker {
   private readonly pool: ContainerPool;
   private readonly writer: ActivationWriter;
