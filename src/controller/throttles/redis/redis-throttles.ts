@@ -38,6 +38,8 @@ interface Window {
 export class RedisThrottles implements NamespaceThrottles {
   private readonly redis: Redis;
   private readonly windows = new Map<string, Window>();
+  /** The minute `windows` was last swept of older ones. */
+  private sweptMinute = 0;
 
   constructor(
     redisUrl: string,
@@ -66,7 +68,9 @@ export class RedisThrottles implements NamespaceThrottles {
 
   private async count(kind: string, namespace: string, allowed: number): Promise<void> {
     const minute = Math.floor(this.now() / 60_000);
+    this.sweep(minute);
     const name = `${kind}:${namespace}`;
+    const key = `${this.prefix}${name}:${minute}`;
     for (;;) {
       let w = this.windows.get(name);
       if (!w || w.minute !== minute) {
@@ -78,8 +82,8 @@ export class RedisThrottles implements NamespaceThrottles {
         return;
       }
       const size = w.exhausted ? 1 : leaseSize(allowed);
-      if (size === 1) return this.countOne(`${this.prefix}${name}:${minute}`, allowed);
-      if (!w.leasing) w.leasing = this.lease(w, `${this.prefix}${name}:${minute}`, size, allowed);
+      if (size === 1) return this.countOne(key, allowed);
+      if (!w.leasing) w.leasing = this.lease(w, key, size, allowed);
       await w.leasing;
     }
   }
@@ -103,14 +107,16 @@ export class RedisThrottles implements NamespaceThrottles {
 
   private async incrBy(key: string, by: number): Promise<number> {
     const [[, n]] = (await this.redis.multi().incrby(key, by).expire(key, 120).exec()) as [[Error | null, number], unknown];
-    this.prune();
     return n;
   }
 
-  /** Forgets windows of past minutes (a namespace that stopped calling leaves one behind). */
-  private prune(): void {
-    if (this.windows.size < 1024) return;
-    const minute = Math.floor(this.now() / 60_000);
+  /**
+   * Forgets windows of past minutes (a namespace that stopped calling leaves one behind), once
+   * per minute: sweeping on every call walked every namespace's window on the request path.
+   */
+  private sweep(minute: number): void {
+    if (minute === this.sweptMinute) return;
+    this.sweptMinute = minute;
     for (const [name, w] of this.windows) if (w.minute !== minute) this.windows.delete(name);
   }
 
