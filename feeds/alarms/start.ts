@@ -28,6 +28,13 @@ const GAP_CAP = 1_000;
 const MISSED_SCAN_CAP = 10_000;
 
 /**
+ * Up to when a registration's ticks are settled: its last event, but never before it became
+ * active. A PAUSE leaves lastEvent from before it; the ticks of the pause are off, not skipped,
+ * and must be neither filled in nor counted as missed after UNPAUSE (or UPDATE).
+ */
+const settledUntil = (reg: AlarmRegistration): number => Math.max(reg.lastEvent ?? -Infinity, reg.activeSince);
+
+/**
  * The alarms provider: feeds `alarm` (cron), `once` and `interval`, compatible with
  * /whisk.system/alarms. Each tick is claimed in the store with a compare-and-set on the
  * registration (`lastEvent` moves forward, `remaining` counts down), so a tick fires at most once
@@ -177,7 +184,7 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
     } else {
       // Ticks before this one that nobody handled and that are past the tolerance were missed
       // (e.g. due in the last moments before this replica started): settle them first.
-      const handled = Math.max(reg.lastEvent ?? -Infinity, reg.activeSince);
+      const handled = settledUntil(reg);
       const noGap = tick.previousAt !== undefined && handled >= tick.previousAt;
       let cur: Stored<AlarmRegistration> | undefined = got;
       if (!noGap && handled < Math.min(tick.scheduledAt - 1, oldest)) {
@@ -200,8 +207,7 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
    * that came (not as catch-up), claimed in the same write.
    */
   private skippedTicks(reg: AlarmRegistration, oldest: number, before: number): number[] {
-    // Never before activeSince: the ticks of a PAUSE (lastEvent is from before it) are not skipped, they are off.
-    const gap = ticksBetween(reg.config, this.pattern(reg), Math.max(reg.lastEvent ?? -Infinity, reg.activeSince, oldest), before - 1, GAP_CAP);
+    const gap = ticksBetween(reg.config, this.pattern(reg), Math.max(settledUntil(reg), oldest), before - 1, GAP_CAP);
     if (gap.length) this.events!.count(this.name, 'gapfilled', gap.length);
     return gap;
   }
@@ -326,7 +332,7 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
   private async settleMissed(reg: AlarmRegistration, now: number, upto: number): Promise<void> {
     const c = reg.config;
     const pattern = this.pattern(reg);
-    const after = Math.max(reg.lastEvent ?? -Infinity, reg.activeSince);
+    const after = settledUntil(reg);
     const missed = ticksBetween(c, pattern, after, upto, MISSED_SCAN_CAP);
     if (!missed.length) return;
     const windowStart = now - c.catchUpWindow * 1000;
@@ -341,7 +347,7 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
         ended = false;
         if (cur.generation !== reg.generation || !cur.status.active) return undefined;
         if (cur.lastEvent !== undefined && cur.lastEvent >= last) return undefined;
-        const n = ticksBetween(cur.config, pattern, Math.max(cur.lastEvent ?? -Infinity, cur.activeSince), last, MISSED_SCAN_CAP).length;
+        const n = ticksBetween(cur.config, pattern, settledUntil(cur), last, MISSED_SCAN_CAP).length;
         const next = { ...cur, lastEvent: last, counters: { ...cur.counters, missed: cur.counters.missed + n } };
         if (cur.config.type === 'once' && !fresh.length) {
           ended = true;
