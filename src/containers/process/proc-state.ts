@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 export async function processState(pid: number): Promise<string | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || undefined;
+    return stat.charAt(stat.lastIndexOf(')') + 2) || undefined;
   } catch {
     return undefined;
   }
