@@ -30,14 +30,19 @@ async function withAdmin<T>(c: Source, logger: KafkaBusLogger, use: (admin: Admi
 
 /**
  * Checks a CREATE's source (the brokers answer, the credentials work, the topic exists: 400
- * otherwise) and fixes where the group starts in each partition it has never read: the end of
- * the partition now (only what is produced after CREATE is fired), or its beginning with
- * fromBeginning. Left to the consumer, "the end" would be read when it first joins, later.
+ * otherwise) and, without fromBeginning, fixes where the group starts in each partition it has
+ * never read: the end of the partition now, so only what is produced after CREATE is fired and
+ * all of it. Left to the consumer, "the end" would be read when it first joins, later.
  */
 export async function prepareSource(c: Source, groupId: string, logger: KafkaBusLogger): Promise<void> {
   await withAdmin(c, logger, async (admin) => {
     const topics = await admin.listTopics();
     if (!topics.includes(c.topic)) throw badRequest(`the topic '${c.topic}' does not exist on the Kafka brokers ${c.brokers.join(',')}`);
+    // From the beginning needs nothing fixed: a partition the group never read starts at its
+    // oldest message whenever the consumer joins, which is what CREATE would have committed
+    // (unless retention removed some meanwhile, and then the oldest left is all there is). So
+    // this CREATE answers without a consumer joining and leaving the group first (about half a second).
+    if (c.fromBeginning) return;
     const [committed] = await retried(() => admin.fetchOffsets({ groupId, topics: [c.topic] }));
     const unread = (committed?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition);
     if (!unread.length) return;

@@ -1,5 +1,5 @@
 import type { Logger } from '../logging/logger.js';
-import type { MessageBus, Subscription } from '../messaging/bus.js';
+import { valueOf, type MessageBus, type Subscription } from '../messaging/bus.js';
 import type { EntityCache } from '../store/entity-cache.js';
 
 /** OpenWhisk's topic for entity changes between controllers. */
@@ -19,14 +19,14 @@ export async function shareEntityCache(cache: EntityCache, bus: MessageBus, cont
   await bus.ensureTopics([CACHE_INVALIDATION_TOPIC]);
   cache.onChange((id) => {
     const msg: Invalidation = { id, controller };
-    bus.publish(CACHE_INVALIDATION_TOPIC, [{ key: id, value: JSON.stringify(msg) }]).catch((err) => logger.warn({ err, id }, 'could not tell other controllers of a change'));
+    bus.publish(CACHE_INVALIDATION_TOPIC, [{ key: id, object: msg }]).catch((err) => logger.warn({ err, id }, 'could not tell other controllers of a change'));
   });
   return bus.subscribe({
     topic: CACHE_INVALIDATION_TOPIC,
     group: `controller${controller}-cache`,
     handler: async (batch) => {
       for (const m of batch) {
-        const msg = JSON.parse(m.value) as Invalidation;
+        const msg = valueOf<Invalidation>(m);
         if (msg.controller !== controller) cache.invalidate(msg.id);
       }
     },

@@ -1,6 +1,6 @@
 import type { ContainerFactory } from '../containers/container-factory.js';
 import type { Logger } from '../logging/logger.js';
-import { Topics, type MessageBus, type ReceivedMessage, type Subscription } from '../messaging/bus.js';
+import { Topics, valueOf, type BusMessage, type MessageBus, type ReceivedMessage, type Subscription } from '../messaging/bus.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { ActionCache } from './action-cache.js';
 import { ActivationWriter } from '../store/activation-writer.js';
@@ -77,7 +77,7 @@ export class Invoker {
     });
     const ping = () => {
       const msg: HealthPing = { invoker: this.o.index, capacityMB: this.pool.capacityMB, freeMemoryMB: this.pool.freeMemoryMB, at: Date.now() };
-      this.o.bus.publish(Topics.health, [{ value: JSON.stringify(msg) }]).catch((err) => this.o.logger.warn({ err }, 'health ping failed'));
+      this.o.bus.publish(Topics.health, [{ object: msg }]).catch((err) => this.o.logger.warn({ err }, 'health ping failed'));
     };
     ping();
     this.healthTimer = setInterval(ping, this.o.healthIntervalMs ?? 1_000);
@@ -97,7 +97,7 @@ export class Invoker {
       }
       let msg: ActivationMessage;
       try {
-        msg = JSON.parse(m.value) as ActivationMessage;
+        msg = valueOf<ActivationMessage>(m);
       } catch (err) {
         this.o.logger.error({ err, offset: m.offset }, 'unreadable activation message skipped');
         continue;
@@ -177,10 +177,16 @@ export class Invoker {
 
   /** Publishes an ack, with the record (logs left out) when it fits in a message. */
   private async ack(msg: ActivationMessage, ack: AckMessage, record?: ActivationDoc): Promise<void> {
-    let value = JSON.stringify(record ? { ...ack, activation: { ...record, logs: [] } } : ack);
-    if (Buffer.byteLength(value) > MAX_ACK_BYTES) value = JSON.stringify(ack);
+    const full = record ? { ...ack, activation: { ...record, logs: [] } } : ack;
+    let message: BusMessage;
+    if (this.o.bus.inProcess) {
+      message = { key: msg.activationId, object: full };
+    } else {
+      const value = JSON.stringify(full);
+      message = { key: msg.activationId, value: Buffer.byteLength(value) > MAX_ACK_BYTES ? JSON.stringify(ack) : value };
+    }
     await this.o.bus
-      .publish(Topics.completed(msg.rootControllerIndex), [{ key: msg.activationId, value }])
+      .publish(Topics.completed(msg.rootControllerIndex), [message])
       .catch((err) => this.o.logger.error({ err, activationId: msg.activationId, kind: ack.kind }, 'publishing an ack failed'));
   }
 

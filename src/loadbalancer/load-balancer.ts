@@ -4,7 +4,7 @@ import type { AckMessage, ActivationMessage, CompletionMessage, HealthPing } fro
 import { systemError } from '../invoker/outcome.js';
 import { entityPaths } from '../invoker/run-activation.js';
 import type { Logger } from '../logging/logger.js';
-import { Topics, type MessageBus, type Subscription } from '../messaging/bus.js';
+import { Topics, valueOf, type MessageBus, type Subscription } from '../messaging/bus.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { chooseInvoker, type InvokerView } from './choose-invoker.js';
 
@@ -84,7 +84,7 @@ export class LoadBalancer {
         group: `controller${this.o.controllerIndex}-health`,
         commitIntervalMs: ACK_COMMIT_INTERVAL_MS,
         handler: async (batch) => {
-          for (const m of batch) this.onPing(JSON.parse(m.value) as HealthPing);
+          for (const m of batch) this.onPing(valueOf<HealthPing>(m));
         },
       }),
       await this.o.bus.subscribe({
@@ -92,7 +92,7 @@ export class LoadBalancer {
         group: `controller${this.o.controllerIndex}`,
         commitIntervalMs: ACK_COMMIT_INTERVAL_MS,
         handler: async (batch) => {
-          for (const m of batch) this.onAck(JSON.parse(m.value) as AckMessage);
+          for (const m of batch) this.onAck(valueOf<AckMessage>(m));
         },
       }),
     );
@@ -132,7 +132,7 @@ export class LoadBalancer {
     });
     this.reserved.set(invoker, this.reservedOn(invoker) + memoryMB);
     try {
-      await this.o.bus.publish(Topics.invoker(invoker), [{ key: msg.activationId, value: JSON.stringify(msg) }]);
+      await this.o.bus.publish(Topics.invoker(invoker), [{ key: msg.activationId, object: msg }]);
     } catch (err) {
       this.pending.delete(msg.activationId);
       this.release(entry);

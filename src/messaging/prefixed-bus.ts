@@ -1,4 +1,4 @@
-import type { BusMessage, MessageBus, SubscribeOptions, Subscription } from './bus.js';
+import { renamed, type BusMessage, type MessageBus, type SubscribeOptions, type Subscription } from './bus.js';
 
 /**
  * A MessageBus whose topic and group names all start with `prefix`, so that several whiskhub
@@ -11,6 +11,7 @@ export function prefixedBus(inner: MessageBus, prefix: string): MessageBus {
   const name = (topic: string) => `${prefix}${topic}`;
   return {
     durable: inner.durable,
+    inProcess: inner.inProcess,
     ensureTopics: (topics: string[], partitions?: number) => inner.ensureTopics(topics.map(name), partitions),
     publish: (topic: string, messages: BusMessage[]) => inner.publish(name(topic), messages),
     subscribe: (options: SubscribeOptions): Promise<Subscription> =>
@@ -18,7 +19,7 @@ export function prefixedBus(inner: MessageBus, prefix: string): MessageBus {
         ...options,
         topic: name(options.topic),
         group: name(options.group),
-        handler: (batch) => options.handler(batch.map((m) => ({ ...m, topic: options.topic }))),
+        handler: (batch) => options.handler(batch.map((m) => renamed(m, options.topic))),
       }),
     close: () => inner.close(),
   };

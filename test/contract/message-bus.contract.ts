@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BusMessage, MessageBus, ReceivedMessage, Subscription } from '../../src/messaging/bus.js';
+import { valueOf, type BusMessage, type MessageBus, type ReceivedMessage, type Subscription } from '../../src/messaging/bus.js';
 
 /**
  * The one behaviour suite every MessageBus implementation must pass. Each test uses its own
@@ -119,6 +119,28 @@ export function describeMessageBus(name: string, harness: BusHarness) {
       }
       expect(c.messages[3].key).toBe('k1');
       expect(c.messages[0].key).toBeUndefined();
+    });
+
+    it('takes messages published as objects: handlers read them with valueOf (the same object only in-process) and as JSON text', async () => {
+      const topic = newTopic('objects');
+      await bus.ensureTopics([topic]);
+      const c = new Collector();
+      await subscribe(topic, newGroup('objects'), c);
+      const published = { prefix: 'o', nested: { list: [1, 2, 3], text: 'é"\n' } };
+
+      await bus.publish(topic, [{ key: 'k', object: published }, { value: value('o', 1) }]);
+      await c.waitForCount(2);
+
+      const [first, second] = c.messages;
+      expect(valueOf(first)).toEqual(published);
+      expect(JSON.parse(first.value)).toEqual(published);
+      expect(first.key).toBe('k');
+      expect(first.topic).toBe(topic);
+      expect(first.offset).toBe('0');
+      expect(valueOf(second)).toEqual({ prefix: 'o', n: 1 });
+      // In-process the handler gets the publisher's object itself (nothing copied); across
+      // processes necessarily a copy.
+      expect(valueOf(first) === published).toBe(bus.inProcess);
     });
 
     it('gives every group every message', async () => {

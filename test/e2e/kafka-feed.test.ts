@@ -187,6 +187,21 @@ describe('100,000 messages', () => {
   }, 120_000);
 });
 
+describe('where a feed starts', () => {
+  it('fromBeginning fires what the topic held before CREATE too; without it only what came after CREATE', async () => {
+    const topic = await k.topic('kafka-start');
+    await k.producer.send({ topic, messages: ['before-0', 'before-1', 'before-2'].map((value) => ({ value })) });
+    await feedWithRule('kfrom', { brokers: brokers(), topic, fromBeginning: true });
+    await feedWithRule('knew', { brokers: brokers(), topic });
+    await k.producer.send({ topic, messages: [{ value: 'after-3' }, { value: 'after-4' }] });
+    await drained('kfrom');
+    await drained('knew');
+    const values = async (trigger: string, count: number) => (await recorded(trigger, count)).sort((a, b) => a.offset - b.offset).map((m) => [m.offset, m.value]);
+    expect(await values('kfrom', 5)).toEqual([[0, 'before-0'], [1, 'before-1'], [2, 'before-2'], [3, 'after-3'], [4, 'after-4']]);
+    expect(await values('knew', 2)).toEqual([[3, 'after-3'], [4, 'after-4']]);
+  });
+});
+
 describe('decoding and dead letters', () => {
   it('passes binary keys and values as base64, and text as text (checklist 49, 50)', async () => {
     const topic = await k.topic('kafka-bin');

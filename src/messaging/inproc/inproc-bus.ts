@@ -28,6 +28,7 @@ interface TopicState {
  */
 export class InProcessMessageBus implements MessageBus {
   readonly durable = false;
+  readonly inProcess = true;
   private readonly topics = new Map<string, TopicState>();
   private readonly subscriptions = new Set<Subscription>();
   private readonly delivery: DeliveryOptions;

@@ -1,4 +1,4 @@
-import type { BusMessage, ReceivedMessage } from '../bus.js';
+import { ObjectMessage, type BusMessage, type ReceivedMessage } from '../bus.js';
 
 /**
  * One topic's append-only log. Offsets count from 0 and never repeat; old entries are dropped
@@ -27,10 +27,13 @@ export class TopicLog {
     let offset = this.end;
     for (const m of messages) {
       const received: ReceivedMessage =
-        m.key === undefined
-          ? { topic: this.topic, partition: 0, offset: String(offset), value: m.value }
-          : { topic: this.topic, partition: 0, offset: String(offset), key: m.key, value: m.value };
-      // Every group gets the same object: frozen, so one handler cannot change another's message.
+        m.object !== undefined
+          ? new ObjectMessage(this.topic, 0, String(offset), m.object, m.key)
+          : m.key === undefined
+            ? { topic: this.topic, partition: 0, offset: String(offset), value: m.value }
+            : { topic: this.topic, partition: 0, offset: String(offset), key: m.key, value: m.value };
+      // Every group gets the same message: frozen, so one handler cannot change another's message
+      // (an object message's `object` is the publisher's, read only by contract; see BusMessage).
       this.entries.push(Object.freeze(received));
       offset++;
     }

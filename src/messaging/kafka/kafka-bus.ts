@@ -1,5 +1,5 @@
 import { Kafka, Partitioners, type Admin, type Producer } from 'kafkajs';
-import type { BusMessage, MessageBus, SubscribeOptions, Subscription } from '../bus.js';
+import { textOf, type BusMessage, type MessageBus, type SubscribeOptions, type Subscription } from '../bus.js';
 import { TopicEnsurer } from './ensure-topics.js';
 import { KAFKAJS_LOG_LEVEL, kafkaLogCreator, silentKafkaLogger, type KafkaBusLogger } from '../../kafkajs/kafkajs-logger.js';
 import { DEFAULT_CONSUMER_TIMING, type ConsumerTiming, type KafkaBusOptions } from './kafka-options.js';
@@ -26,6 +26,7 @@ function lazyConnect<T extends { connect(): Promise<void> }>(client: T): () => P
  */
 export class KafkaMessageBus implements MessageBus {
   readonly durable = true;
+  readonly inProcess = false;
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly admin: Admin;
@@ -68,7 +69,7 @@ export class KafkaMessageBus implements MessageBus {
   publish(topic: string, messages: BusMessage[]): Promise<void> {
     if (this.closed) return Promise.reject(closedError());
     if (messages.length === 0) return Promise.resolve();
-    return this.queue.publish(topic, messages);
+    return this.queue.publish(topic, messages.map((m) => (m.object === undefined ? m : { key: m.key, value: textOf(m) })));
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {

@@ -1,8 +1,12 @@
-import type { BusMessage } from '../bus.js';
+/** A message as Kafka takes it: JSON text. */
+export interface TextMessage {
+  key?: string;
+  value: string;
+}
 
 export interface TopicBatch {
   topic: string;
-  messages: BusMessage[];
+  messages: TextMessage[];
 }
 
 interface Pending extends TopicBatch {
@@ -14,7 +18,7 @@ interface Pending extends TopicBatch {
 /** Largest coalesced request we build (Kafka's default message.max.bytes is about 1 MB). */
 const MAX_REQUEST_BYTES = 512 * 1024;
 
-const sizeOf = (messages: BusMessage[]) => messages.reduce((n, m) => n + m.value.length + (m.key?.length ?? 0) + 64, 0);
+const sizeOf = (messages: TextMessage[]) => messages.reduce((n, m) => n + m.value.length + (m.key?.length ?? 0) + 64, 0);
 
 /**
  * Coalesces concurrent publishes into one produce request: those made in the same turn of the
@@ -29,7 +33,7 @@ export class PublishQueue {
 
   constructor(private readonly send: (batches: TopicBatch[]) => Promise<void>) {}
 
-  publish(topic: string, messages: BusMessage[]): Promise<void> {
+  publish(topic: string, messages: TextMessage[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ topic, messages, bytes: sizeOf(messages), resolve, reject });
       if (!this.sending) {
@@ -72,7 +76,7 @@ export class PublishQueue {
 }
 
 function merge(carried: Pending[]): TopicBatch[] {
-  const byTopic = new Map<string, BusMessage[]>();
+  const byTopic = new Map<string, TextMessage[]>();
   for (const p of carried) {
     const list = byTopic.get(p.topic);
     if (list) list.push(...p.messages);
