@@ -10,9 +10,11 @@ export interface FeedMessage {
   value: unknown;
 }
 
-/** A decoded message and the bytes it adds to a fire body. */
+/** A decoded message, its JSON text in a fire body, and the bytes that adds. */
 export interface SizedMessage {
   message: FeedMessage;
+  /** `message` as JSON (made once: it sizes the fire and is spliced into its body). */
+  json: string;
   /** Kafka's offset as kafkajs gives it (a string: offsets are 64-bit). */
   offset: string;
   bytes: number;
@@ -31,6 +33,7 @@ type Decoding = Pick<KafkaFeedConfig, 'isJSONData' | 'isBinaryKey' | 'isBinaryVa
 export function decodeMessage(topic: string, partition: number, m: KafkaMessage, c: Decoding): SizedMessage {
   const key = m.key == null ? null : c.isBinaryKey ? m.key.toString('base64') : m.key.toString('utf8');
   let value: unknown = null;
+  let valueJson: string | undefined;
   if (m.value != null) {
     if (c.isBinaryValue) value = m.value.toString('base64');
     else {
@@ -39,6 +42,8 @@ export function decodeMessage(topic: string, partition: number, m: KafkaMessage,
       if (c.isJSONData) {
         try {
           value = JSON.parse(text);
+          // The text parsed, so it is JSON: it goes into the body as it came, not stringified again.
+          valueJson = text;
         } catch {
           value = text;
         }
@@ -46,7 +51,8 @@ export function decodeMessage(topic: string, partition: number, m: KafkaMessage,
     }
   }
   const message: FeedMessage = { topic, partition, offset: Number(m.offset), key, value };
-  return { message, offset: m.offset, bytes: Buffer.byteLength(JSON.stringify(message)), timestamp: Number(m.timestamp) || Date.now() };
+  const json = `{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":${message.offset},"key":${key === null ? 'null' : JSON.stringify(key)},"value":${valueJson ?? JSON.stringify(value)}}`;
+  return { message, json, offset: m.offset, bytes: Buffer.byteLength(json), timestamp: Number(m.timestamp) || Date.now() };
 }
 
 /** `{"messages":[]}`: what a fire body weighs before its messages. */
@@ -96,3 +102,6 @@ export function cutChunks(messages: SizedMessage[], limits: ChunkLimits, endsAt:
 
 /** The fire body of a chunk. */
 export const fireBody = (chunk: { messages: SizedMessage[] }) => ({ messages: chunk.messages.map((m) => m.message) });
+
+/** The same body as JSON text, spliced from the messages' own (nothing stringified again). */
+export const fireBodyJson = (chunk: { messages: SizedMessage[] }) => `{"messages":[${chunk.messages.map((m) => m.json).join(',')}]}`;

@@ -7,7 +7,7 @@ import type { Registration } from '../kit/registration.js';
 import type { Registrations } from '../kit/registrations.js';
 import { groupIdOf, type KafkaFeedConfig } from './kafka-config.js';
 import { kafkaClient } from './kafka-client.js';
-import { cutChunks, decodeMessage, fireBody, type Chunk, type SizedMessage } from './messages.js';
+import { cutChunks, decodeMessage, fireBody, fireBodyJson, type Chunk, type SizedMessage } from './messages.js';
 
 export type KafkaRegistration = Registration<KafkaFeedConfig>;
 
@@ -250,7 +250,7 @@ export class TriggerConsumer {
     const attempts0 = earlier?.attempts ?? 0;
     const throttled0 = earlier?.throttled ?? 0;
     const job = this.job(topic, partition, first, last, fireBody({ messages }), messages[0].timestamp, attempts0);
-    const tried = await this.o.events.fireNow(job);
+    const tried = await this.o.events.fireNow({ ...job, payloadJson: fireBodyJson({ messages }) });
     if (tried.outcome === 'stale' || tried.outcome === 'refused') return STOP;
     if (tried.outcome === 'fired') {
       this.o.events.count('kafka', 'messages', messages.length);

@@ -1,3 +1,5 @@
+import { jsonOf, KeepAliveClient } from '../../src/http/keep-alive-client.js';
+
 /**
  * What a provider needs from the OpenWhisk REST API, with the trigger owner's key: check a
  * trigger (the only authorization a feed request gets), fire it, and clean up after a one-shot
@@ -23,7 +25,8 @@ export interface ControllerClient {
   getTrigger(namespace: string, name: string, authKey: string): Promise<TriggerInfo>;
   /** The namespace a key belongs to (resolves `_`), or undefined when the key is refused. */
   namespaceOf(authKey: string): Promise<string | undefined>;
-  fire(namespace: string, name: string, authKey: string, payload: Record<string, unknown>, idempotencyKey: string): Promise<FireAnswer>;
+  /** `payloadJson`: the payload's JSON text when the caller has it already (sent as is over REST). */
+  fire(namespace: string, name: string, authKey: string, payload: Record<string, unknown>, idempotencyKey: string, payloadJson?: string): Promise<FireAnswer>;
   deleteTrigger(namespace: string, name: string, authKey: string): Promise<number>;
   deleteRule(namespace: string, name: string, authKey: string): Promise<number>;
 }
@@ -31,39 +34,26 @@ export interface ControllerClient {
 const basic = (authKey: string) => `Basic ${Buffer.from(authKey).toString('base64')}`;
 const enc = encodeURIComponent;
 
-/** The ControllerClient over HTTP (`fetch`), against `baseUrl` (read on each call: standalone learns its port late). */
+/** The ControllerClient over HTTP (node's client, keep-alive), against `baseUrl` (read on each call: standalone learns its port late). */
 export class RestControllerClient implements ControllerClient {
   constructor(
     private readonly baseUrl: () => string,
     private readonly timeoutMs = 30_000,
   ) {}
 
+  private readonly http = new KeepAliveClient();
+
+  /** `body`: an object to send as JSON, or JSON text made already. */
   private async call(method: string, path: string, authKey: string, body?: unknown, headers: Record<string, string> = {}) {
     const h: Record<string, string> = { authorization: basic(authKey), ...headers };
     if (body !== undefined) h['content-type'] = 'application/json';
-    // A plain controller and timer: AbortSignal.timeout() costs a transferable signal per call.
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error(`no answer from the controller in ${this.timeoutMs} ms`)), this.timeoutMs);
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(`${this.baseUrl()}/api/v1${path}`, {
-        method,
-        headers: h,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: abort.signal,
-      });
-      text = await res.text();
-    } finally {
-      clearTimeout(timer);
-    }
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { res, json, text };
+    const res = await this.http.request(`${this.baseUrl()}/api/v1${path}`, {
+      method,
+      headers: h,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      timeoutMs: this.timeoutMs,
+    });
+    return { res: { ok: res.status >= 200 && res.status < 300, status: res.status, headers: res.headers }, json: jsonOf(res.text), text: res.text };
   }
 
   async getTrigger(namespace: string, name: string, authKey: string): Promise<TriggerInfo> {
@@ -84,12 +74,12 @@ export class RestControllerClient implements ControllerClient {
     }
   }
 
-  async fire(namespace: string, name: string, authKey: string, payload: Record<string, unknown>, idempotencyKey: string): Promise<FireAnswer> {
+  async fire(namespace: string, name: string, authKey: string, payload: Record<string, unknown>, idempotencyKey: string, payloadJson?: string): Promise<FireAnswer> {
     try {
-      const { res, json, text } = await this.call('POST', `/namespaces/${enc(namespace)}/triggers/${enc(name)}`, authKey, payload, {
+      const { res, json, text } = await this.call('POST', `/namespaces/${enc(namespace)}/triggers/${enc(name)}`, authKey, payloadJson ?? payload, {
         'x-idempotency-key': idempotencyKey,
       });
-      const retryAfter = Number(res.headers.get('retry-after'));
+      const retryAfter = Number(res.headers['retry-after']);
       return {
         status: res.status,
         activationId: json?.activationId,
@@ -132,9 +122,9 @@ export class InProcessControllerClient implements ControllerClient {
     return this.rest.namespaceOf(authKey);
   }
 
-  fire(namespace: string, name: string, authKey: string, payload: Record<string, unknown>, idempotencyKey: string): Promise<FireAnswer> {
+  fire(namespace: string, name: string, authKey: string, payload: Record<string, unknown>, idempotencyKey: string, payloadJson?: string): Promise<FireAnswer> {
     const local = this.local();
-    return local ? local(namespace, name, authKey, payload, idempotencyKey) : this.rest.fire(namespace, name, authKey, payload, idempotencyKey);
+    return local ? local(namespace, name, authKey, payload, idempotencyKey) : this.rest.fire(namespace, name, authKey, payload, idempotencyKey, payloadJson);
   }
 
   deleteTrigger(namespace: string, name: string, authKey: string): Promise<number> {

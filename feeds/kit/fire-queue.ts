@@ -13,6 +13,11 @@ export interface FeedFireJob {
   namespace: string;
   trigger: string;
   payload: Record<string, unknown>;
+  /**
+   * The payload's JSON text, when the provider made it already (a Kafka batch, cut to size by
+   * its bytes): sent as is. Only on jobs fired at once, never stored (dead letters drop it).
+   */
+  payloadJson?: string;
   /** Sent as X-Idempotency-Key, so a repeated fire of this event fires nothing new. */
   idempotencyKey: string;
   /** When the event happened (for alarms: the scheduled tick), epoch ms. */

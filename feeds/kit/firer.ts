@@ -76,7 +76,7 @@ export class FeedFirer {
       this.kit.count(job.registrationId.split('/')[0], 'dropped');
       return { outcome: 'stale' };
     }
-    const answer = await this.controller.fire(reg.namespace, reg.trigger, reg.authKey, job.payload, job.idempotencyKey);
+    const answer = await this.controller.fire(reg.namespace, reg.trigger, reg.authKey, job.payload, job.idempotencyKey, job.payloadJson);
     if (answer.status >= 200 && answer.status < 300) {
       this.kit.metrics.observeLatency(reg.provider, Date.now() - job.eventTime);
       this.kit.count(reg.provider, 'fired');
@@ -138,7 +138,7 @@ export class FeedFirer {
     const error = answer.error ?? `status ${answer.status}`;
     await this.kit.deadLetters.add({
       registrationId: reg.id,
-      job: { ...job, lastStatus: answer.status, lastError: error },
+      job: { ...job, payloadJson: undefined, lastStatus: answer.status, lastError: error },
       status: answer.status,
       error,
       at: Date.now(),

@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { groupIdOf } from '../../feeds/kafka/kafka-config.js';
-import { cutChunks, decodeMessage, EMPTY_BODY_BYTES, fireBody, type SizedMessage } from '../../feeds/kafka/messages.js';
+import { cutChunks, decodeMessage, EMPTY_BODY_BYTES, fireBody, fireBodyJson, type SizedMessage } from '../../feeds/kafka/messages.js';
 import { parseBrokers, validateKafkaCreate, validateKafkaUpdate } from '../../feeds/kafka/validate.js';
 import { HubError } from '../../src/entities/errors.js';
 
@@ -101,6 +101,24 @@ describe('kafka messages in fires', () => {
     expect(decodeMessage('t', 0, msg(1, null, null), flags).message).toMatchObject({ key: null, value: null });
   });
 
+  it('sends a fire body that is the JSON of its messages, JSON values spliced in as they came', () => {
+    const decoded = [
+      decodeMessage('tø"pic', 1, msg(1, ' {"a": [1, 2],\n "ü": "\\u00e9"} ', 'kéy"\n'), { ...flags, isJSONData: true }),
+      decodeMessage('tø"pic', 1, msg(2, 'not json "quoted"', null), { ...flags, isJSONData: true }),
+      decodeMessage('tø"pic', 1, msg(3, '12345678901234567890'), { ...flags, isJSONData: true }),
+      decodeMessage('tø"pic', 1, msg(4, null, 'k'), { ...flags, isJSONData: true }),
+      decodeMessage('tø"pic', 1, msg(5, Buffer.from([0, 255]), Buffer.from([1])), { ...flags, isBinaryKey: true, isBinaryValue: true }),
+      decodeMessage('tø"pic', 1, msg(6, 'line\u2028 and "text"'), flags),
+    ];
+    const text = fireBodyJson({ messages: decoded });
+    expect(JSON.parse(text)).toEqual(fireBody({ messages: decoded }));
+    // The JSON value as produced, spaces and escapes and all (no parse and stringify round).
+    expect(text).toContain('"value": {"a": [1, 2],\n "ü": "\\u00e9"} }');
+    for (const d of decoded) expect(d.bytes).toBe(Buffer.byteLength(d.json));
+    const [chunk] = cutChunks(decoded, { maxBatchBytes: 100_000, maxBatchMessages: 100 });
+    expect(chunk.bytes).toBe(Buffer.byteLength(text));
+  });
+
   const sized = (n: number, valueBytes: number, from = 0): SizedMessage[] => Array.from({ length: n }, (_, i) => decodeMessage('t', 0, msg(from + i, 'x'.repeat(valueBytes)), flags));
 
   it('cuts fires under the byte limit, measured as the JSON body (checklist 51)', () => {
@@ -111,8 +129,9 @@ describe('kafka messages in fires', () => {
     expect(chunks.flatMap((c) => (c.kind === 'fire' ? c.messages.map((m) => m.offset) : []))).toEqual(messages.map((m) => m.offset));
     for (const c of chunks) {
       if (c.kind !== 'fire') continue;
-      const body = Buffer.byteLength(JSON.stringify(fireBody(c)));
+      const body = Buffer.byteLength(fireBodyJson(c));
       expect(body).toBe(c.bytes);
+      expect(JSON.parse(fireBodyJson(c))).toEqual(fireBody(c));
       expect(body).toBeLessThanOrEqual(10_000);
     }
     // As full as they can be: adding the next message would go over.

@@ -1,5 +1,4 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
+import { jsonOf, KeepAliveClient } from '../../http/keep-alive-client.js';
 
 /** A CouchDB refusal, shaped as nano's RequestError is, so couch-errors.ts reads both. */
 export class CouchRequestError extends Error {
@@ -21,55 +20,30 @@ export class CouchRequestError extends Error {
 export class CouchPost {
   private readonly base: URL;
   private readonly auth?: string;
-  private readonly client: typeof http | typeof https;
-  private readonly agent: http.Agent;
+  private readonly client = new KeepAliveClient();
 
   constructor(url: string) {
     this.base = new URL(url.endsWith('/') ? url : `${url}/`);
     if (this.base.username) {
       this.auth = `Basic ${Buffer.from(`${decodeURIComponent(this.base.username)}:${decodeURIComponent(this.base.password)}`).toString('base64')}`;
     }
-    this.client = this.base.protocol === 'https:' ? https : http;
-    this.agent = new this.client.Agent({ keepAlive: true });
   }
 
   /** POST `body` to `/{db}/{path}`; resolves with the parsed answer, rejects with CouchRequestError past 2xx. */
-  post<T>(db: string, path: string, body: unknown): Promise<T> {
-    const data = Buffer.from(JSON.stringify(body));
+  async post<T>(db: string, path: string, body: unknown): Promise<T> {
     const target = new URL(`${encodeURIComponent(db)}/${path}`, this.base);
-    return new Promise<T>((resolve, reject) => {
-      const req = this.client.request(
-        target,
-        {
-          method: 'POST',
-          agent: this.agent,
-          headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': data.length, ...(this.auth ? { authorization: this.auth } : {}) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: unknown;
-            try {
-              json = text ? JSON.parse(text) : undefined;
-            } catch {
-              json = undefined;
-            }
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) return resolve(json as T);
-            const e = (json ?? {}) as { error?: string; reason?: string };
-            reject(new CouchRequestError(status, e.error, e.reason ?? (text.slice(0, 200) || undefined)));
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(data);
+    const res = await this.client.request(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...(this.auth ? { authorization: this.auth } : {}) },
+      body: JSON.stringify(body),
     });
+    const json = jsonOf(res.text);
+    if (res.status >= 200 && res.status < 300) return json as T;
+    const e = (json ?? {}) as { error?: string; reason?: string };
+    throw new CouchRequestError(res.status, e.error, e.reason ?? (res.text.slice(0, 200) || undefined));
   }
 
   close(): void {
-    this.agent.destroy();
+    this.client.close();
   }
 }
