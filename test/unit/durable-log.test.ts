@@ -18,6 +18,24 @@ describe('durable log', () => {
     await again.close();
   });
 
+  it('keeps the order of appends made while earlier batches are still being written and synced', async () => {
+    const path = tmp();
+    const log = new DurableLog<{ n: number }>(path);
+    await log.open();
+    const appended: Promise<void>[] = [];
+    const resolvedOrder: number[] = [];
+    for (let n = 0; n < 300; n++) {
+      appended.push(log.append([{ n }]).then(() => void resolvedOrder.push(n)));
+      if (n % 7 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(appended);
+    expect(resolvedOrder).toHaveLength(300);
+    await log.close();
+    const again = new DurableLog<{ n: number }>(path);
+    expect((await again.open()).map((r) => r.n)).toEqual(Array.from({ length: 300 }, (_, n) => n));
+    await again.close();
+  });
+
   it('ignores a torn last line left by a crash, but refuses corruption in the middle', async () => {
     const path = tmp();
     const log = new DurableLog<{ n: number }>(path);
