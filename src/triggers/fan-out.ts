@@ -3,7 +3,7 @@ import { HubError } from '../entities/errors.js';
 import { parseQualifiedName, type EntityRef } from '../entities/names.js';
 import type { Logger } from '../logging/logger.js';
 import type { DeadLetters } from './dead-letters.js';
-import type { FireJob, FireStep, RuleOutcome } from './fire-job.js';
+import { fireArgs, type FireJob, type FireStep, type RuleOutcome } from './fire-job.js';
 import { matches, type Pattern } from './rule-filter.js';
 
 /** Invokes a rule's action (non-blocking) as the firing user, at most once per idempotency key. */
@@ -49,6 +49,9 @@ export class FanOut {
     const identity = await this.identityOf(job.namespace);
     let retryInMs: number | undefined;
     const completions: Promise<void>[] = [];
+    // Made once per pass and shared by its rules (each invocation merges it into arguments of its own).
+    let merged: Record<string, unknown> | undefined;
+    const args = () => (merged ??= fireArgs(job));
 
     await Promise.all(
       job.rules.map(async (rule) => {
@@ -69,7 +72,7 @@ export class FanOut {
         }
         try {
           const ref = parseQualifiedName(`/${action}`, job.namespace);
-          const { activationId, completed } = await this.invoke(identity, ref, job.args, `${job.fireId}:${rule.ruleId}`, job.transactionId);
+          const { activationId, completed } = await this.invoke(identity, ref, args(), `${job.fireId}:${rule.ruleId}`, job.transactionId);
           if (completed) completions.push(completed);
           job.outcomes[rule.ruleId] = { statusCode: 0, success: true, activationId, ...base };
         } catch (err) {
@@ -89,7 +92,7 @@ export class FanOut {
             trigger: job.trigger.name,
             rule: rule.ruleId,
             action: rule.action,
-            args: job.args,
+            args: args(),
             error,
             status,
             attempts,

@@ -27,8 +27,13 @@ export interface FireJob {
   subject: string;
   trigger: { name: string; version: string };
   rules: ({ ruleId: string } & RuleLink)[];
-  /** What each rule's action receives: trigger parameters < __ow_headers < fire payload. */
-  args: Record<string, unknown>;
+  /**
+   * What each rule's action receives under the payload: trigger parameters < __ow_headers (see
+   * fireArgs). Kept apart so the payload, up to a megabyte, is stored once per job, not twice.
+   */
+  baseArgs: Record<string, unknown>;
+  /** Jobs accepted before baseArgs existed carried the merged arguments (still read after an upgrade). */
+  args?: Record<string, unknown>;
   /** The raw fire payload: the trigger record's result, and what rule filters match. */
   payload: Record<string, unknown>;
   start: number;
@@ -37,6 +42,11 @@ export interface FireJob {
   outcomes: Record<string, RuleOutcome>;
   /** Failed attempts so far, by rule id. */
   attempts: Record<string, number>;
+}
+
+/** What each rule's action receives: trigger parameters < __ow_headers < fire payload. */
+export function fireArgs(job: FireJob): Record<string, unknown> {
+  return job.args ?? { ...job.baseArgs, ...job.payload };
 }
 
 /** What one pass over a job decided. */

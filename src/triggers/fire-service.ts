@@ -60,7 +60,7 @@ export class FireService {
         subject: input.identity.subject,
         trigger: { name: input.trigger.name, version: input.trigger.version },
         rules,
-        args: { ...toObject(input.trigger.parameters), __ow_headers: input.headers, ...input.payload },
+        baseArgs: { ...toObject(input.trigger.parameters), __ow_headers: input.headers },
         payload: input.payload,
         start: Date.now(),
         transactionId: input.transactionId,

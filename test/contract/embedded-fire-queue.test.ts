@@ -33,7 +33,7 @@ describe('the embedded fire queue under a burst', () => {
     subject: 'guest',
     trigger: { name: 't', version: '0.0.1' },
     rules: [],
-    args: {},
+    baseArgs: {},
     payload: {},
     start: Date.now(),
     transactionId: `tx${i}`,
@@ -89,7 +89,7 @@ describe('the embedded fire queue, retries due at once', () => {
       return runs.length < 3 ? { job: j, done: false, retryInMs: 0 } : { job: j, done: true };
     });
     try {
-      await queue.enqueue({ fireId: 'again-1', namespace: 'guest', subject: 'guest', trigger: { name: 't', version: '0.0.1' }, rules: [], args: {}, payload: {}, start: Date.now(), transactionId: 'tx', outcomes: {}, attempts: {} });
+      await queue.enqueue({ fireId: 'again-1', namespace: 'guest', subject: 'guest', trigger: { name: 't', version: '0.0.1' }, rules: [], baseArgs: {}, payload: {}, start: Date.now(), transactionId: 'tx', outcomes: {}, attempts: {} });
       for (let i = 0; i < 100 && (await queue.pending()) > 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(runs).toHaveLength(3);
       expect(await queue.pending()).toBe(0);

@@ -16,7 +16,7 @@ const job = (fireId: string): FireJob => ({
   subject: 'subject',
   trigger: { name: 't', version: '0.0.1' },
   rules: [{ ruleId: 'ns/r', action: { path: 'ns', name: 'a' }, status: 'active' }],
-  args: { a: 1 },
+  baseArgs: { a: 1 },
   payload: { a: 1 },
   start: Date.now(),
   transactionId: 'tx',

@@ -100,6 +100,31 @@ describe('fan-out', () => {
   });
 });
 
+describe('rule arguments', () => {
+  it('gives the action the trigger parameters, then __ow_headers, then the payload on top', async () => {
+    await api('PUT', '/actions/args-echo', { exec: { kind: 'nodejs:default', code: 'function main(p) { return { args: p }; }' } });
+    expect((await api('PUT', '/triggers/args-t', { parameters: [{ key: 'a', value: 1 }, { key: 'b', value: 'from the trigger' }] })).status).toBe(200);
+    expect((await api('PUT', '/rules/args-r', { trigger: '/_/args-t', action: '/_/args-echo' })).status).toBe(200);
+    const fired = await api('POST', '/triggers/args-t', { b: 'from the payload', c: [3] }, { 'x-custom': 'yes' });
+    expect(fired.status).toBe(202);
+    const trace = await until('the fan-out', async () => {
+      const t = await api('GET', `/activations/${fired.body.activationId}/trace`);
+      return t.status === 200 && t.body.state === 'done' ? t.body : undefined;
+    });
+    const activationId = trace.rules[0].activation.activationId as string;
+    const run = await until('the action record', async () => {
+      const got = await api('GET', `/activations/${activationId}`);
+      return got.status === 200 ? got.body : undefined;
+    });
+    const args = run.response.result.args;
+    expect(args).toMatchObject({ a: 1, b: 'from the payload', c: [3] });
+    expect(args.__ow_headers['x-custom']).toBe('yes');
+    // The trigger record holds the payload alone.
+    const record = await api('GET', `/activations/${fired.body.activationId}`);
+    expect(record.body.response.result).toEqual({ b: 'from the payload', c: [3] });
+  });
+});
+
 describe('idempotency keys', () => {
   it('returns the first fire for a repeated X-Idempotency-Key and fires nothing', async () => {
     await api('PUT', '/triggers/once');

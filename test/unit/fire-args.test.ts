@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { fireArgs, type FireJob } from '../../src/triggers/fire-job.js';
+
+const job = (over: Partial<FireJob>): FireJob => ({
+  fireId: 'f',
+  namespace: 'guest',
+  subject: 'guest',
+  trigger: { name: 't', version: '0.0.1' },
+  rules: [],
+  baseArgs: {},
+  payload: {},
+  start: 0,
+  transactionId: 'tx',
+  outcomes: {},
+  attempts: {},
+  ...over,
+});
+
+describe('a fire job\'s rule arguments', () => {
+  it('lays the payload over the trigger parameters and headers, storing the payload once', () => {
+    const j = job({ baseArgs: { a: 1, b: 'trigger', __ow_headers: { h: 'x' } }, payload: { b: 'payload', c: 2 } });
+    expect(fireArgs(j)).toEqual({ a: 1, b: 'payload', c: 2, __ow_headers: { h: 'x' } });
+    expect(JSON.stringify(j).split('"payload"').length - 1).toBe(1);
+  });
+
+  it('reads the merged arguments of a job stored before baseArgs existed', () => {
+    const legacy = { ...job({ payload: { b: 1 } }), baseArgs: undefined, args: { a: 1, b: 1 } } as unknown as FireJob;
+    expect(fireArgs(legacy)).toEqual({ a: 1, b: 1 });
+  });
+});
