@@ -12,5 +12,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Artifac
     await store.init();
     return store;
   }
-  return createEmbeddedStore(join(config.dataDir, 'store'));
+  return createEmbeddedStore(join(config.dataDir, 'store'), {
+    onCompactError: (err) => logger.error({ err }, 'compacting the store log failed; the log as it was stays in use'),
+  });
 }

@@ -15,8 +15,20 @@ export class DurableLog<R> {
   private readonly flushing = new Set<Promise<void>>();
   private scheduled = false;
   lineCount = 0;
+  /** How much the file holds (in UTF-16 code units, near enough to bytes for deciding when to rewrite). */
+  private size = 0;
+  private sizeAfterRewrite = 0;
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    /** The log is worth rewriting once it is this large and twice what the last rewrite left (Redis's AOF rule). */
+    private readonly minRewriteSize = 64 * 1024 * 1024,
+  ) {}
+
+  /** Whether the log has grown to twice what it held after its last rewrite (and past minRewriteSize). */
+  get needsRewrite(): boolean {
+    return this.size >= this.minRewriteSize && this.size >= 2 * this.sizeAfterRewrite;
+  }
 
   /** Reads every intact record; a torn last line (a crash mid-write) is ignored. */
   async open(): Promise<R[]> {
@@ -41,6 +53,7 @@ export class DurableLog<R> {
       }
     }
     this.lineCount = records.length;
+    this.size = this.sizeAfterRewrite = text.length;
     this.fh = await open(this.path, 'a');
     return records;
   }
@@ -55,6 +68,7 @@ export class DurableLog<R> {
   appendLines(lines: string, count: number): Promise<void> {
     if (!this.fh) return Promise.reject(new Error('log is closed'));
     this.lineCount += count;
+    this.size += lines.length;
     return new Promise((resolve, reject) => {
       this.pending.push({ lines, resolve, reject });
       if (!this.scheduled) {
@@ -98,25 +112,71 @@ export class DurableLog<R> {
   }
 
   /** Replaces the log with `records` atomically (write aside, fsync, rename). */
-  async rewrite(records: R[]): Promise<void> {
-    await this.drain();
+  rewrite(records: R[]): Promise<void> {
+    return this.rewriteLines(records.map((r) => JSON.stringify(r) + '\n'));
+  }
+
+  /**
+   * Replaces the log, while it is in use, with `lines` (each a JSON record ending in a newline):
+   * written aside, synced, renamed over the log. Appends made meanwhile wait, and go to the new
+   * log after them. `lines` may be read lazily and reflect changes made while it is read: every
+   * record is a whole document put or delete, so the appends written after it put the documents
+   * they touch right whatever the lines held of them. On a failure the old log stays in use.
+   */
+  async rewriteLines(lines: Iterable<string>): Promise<void> {
+    while (this.writing) await this.writing;
+    let rewritten!: () => void;
+    this.writing = new Promise<void>((resolve) => (rewritten = resolve));
     const tmp = `${this.path}.compact`;
-    const fh = await open(tmp, 'w');
-    const chunk: string[] = [];
-    for (const r of records) {
-      chunk.push(JSON.stringify(r));
-      if (chunk.length >= 1000) {
-        await fh.write(chunk.join('\n') + '\n');
-        chunk.length = 0;
+    try {
+      await Promise.all(this.flushing);
+      const fh = await open(tmp, 'w');
+      let size = 0;
+      let count = 0;
+      try {
+        let chunk = '';
+        for (const line of lines) {
+          chunk += line;
+          count++;
+          // Written a megabyte at a time: each write lets the event loop serve requests meanwhile.
+          if (chunk.length >= 1 << 20) {
+            await fh.write(chunk);
+            size += chunk.length;
+            chunk = '';
+          }
+        }
+        if (chunk) await fh.write(chunk);
+        size += chunk.length;
+        await fh.sync();
+      } finally {
+        await fh.close();
       }
+      await rename(tmp, this.path);
+      await this.syncDir();
+      await this.fh?.close();
+      this.fh = await open(this.path, 'a');
+      const waiting = this.pending.reduce((n, p) => n + p.lines.length, 0);
+      this.lineCount = count + this.pending.reduce((n, p) => n + lineCountOf(p.lines), 0);
+      this.size = size + waiting;
+      this.sizeAfterRewrite = size;
+    } catch (err) {
+      // Not again before the log has doubled once more.
+      this.sizeAfterRewrite = this.size;
+      throw err;
+    } finally {
+      this.writing = undefined;
+      rewritten();
     }
-    if (chunk.length) await fh.write(chunk.join('\n') + '\n');
-    await fh.sync();
-    await fh.close();
-    await this.fh?.close();
-    await rename(tmp, this.path);
-    this.fh = await open(this.path, 'a');
-    this.lineCount = records.length;
+  }
+
+  /** Makes the rename itself durable. */
+  private async syncDir(): Promise<void> {
+    const dir = await open(dirname(this.path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
   }
 
   private async drain(): Promise<void> {
@@ -131,4 +191,10 @@ export class DurableLog<R> {
     await this.fh?.close();
     this.fh = undefined;
   }
+}
+
+function lineCountOf(lines: string): number {
+  let n = 0;
+  for (let i = lines.indexOf('\n'); i >= 0; i = lines.indexOf('\n', i + 1)) n++;
+  return n;
 }

@@ -53,6 +53,11 @@ class Held<T> {
     return new Held<T>(undefined, value);
   }
 
+  /** The document's JSON (as committed, or made again from the parsed value). */
+  text(): string {
+    return this.json ?? JSON.stringify(this.value);
+  }
+
   get doc(): T {
     if (this.value === undefined) {
       this.value = JSON.parse(this.json!) as T;
@@ -65,7 +70,9 @@ class Held<T> {
 /**
  * The standalone store: every table lives in memory and every write is appended to one durable
  * log before its promise resolves, so it survives restarts and crashes. The log is compacted at
- * start when dead records outnumber live ones.
+ * start when dead records outnumber live ones, and while running whenever it has doubled since
+ * it was last compacted (and is past 64 MB): fire jobs and delivery batches of up to a megabyte
+ * are written and deleted all day long, and a log that only grew would fill the disk.
  */
 export class EmbeddedArtifactStore implements ArtifactStore {
   private readonly subjects = new Map<string, Row<SubjectDoc>>();
@@ -77,9 +84,16 @@ export class EmbeddedArtifactStore implements ArtifactStore {
   private readonly docs = new Map<string, Map<string, Row<object>>>();
   private readonly log: DurableLog<LogRecord>;
   private unlock?: () => void;
+  private compacting?: Promise<void>;
+  private readonly onCompactError: (err: unknown) => void;
 
-  constructor(private readonly dir: string) {
-    this.log = new DurableLog(join(dir, 'store.log'));
+  constructor(
+    private readonly dir: string,
+    options: { minCompactBytes?: number; onCompactError?: (err: unknown) => void } = {},
+  ) {
+    this.log = new DurableLog(join(dir, 'store.log'), options.minCompactBytes);
+    // A failed compaction leaves the old log in use (nothing is lost); it is tried again once the log doubles again.
+    this.onCompactError = options.onCompactError ?? (() => undefined);
   }
 
   async init(): Promise<void> {
@@ -88,10 +102,11 @@ export class EmbeddedArtifactStore implements ArtifactStore {
     const records = await this.log.open();
     for (const r of records) this.apply(r);
     const live = this.subjects.size + this.entities.size + this.activations.size + this.countDocs();
-    if (records.length > 2 * live + 10_000) await this.log.rewrite(this.snapshot());
+    if (records.length > 2 * live + 10_000) await this.log.rewriteLines(this.snapshotLines());
   }
 
   async close(): Promise<void> {
+    await this.compacting;
     await this.log.close();
     this.unlock?.();
     this.unlock = undefined;
@@ -218,13 +233,26 @@ export class EmbeddedArtifactStore implements ArtifactStore {
    * the new rev), then waits for the log to be durable before the caller is answered.
    */
   private commit(record: LogRecord): Promise<void> {
-    return this.log.appendLines(this.applyNew(record), 1);
+    const done = this.log.appendLines(this.applyNew(record), 1);
+    this.compactIfDue();
+    return done;
   }
 
   private commitAll(records: LogRecord[]): Promise<void> {
     let lines = '';
     for (const r of records) lines += this.applyNew(r);
-    return this.log.appendLines(lines, records.length);
+    const done = this.log.appendLines(lines, records.length);
+    this.compactIfDue();
+    return done;
+  }
+
+  /** Rewrites the log with the live documents only, in the background, once it has doubled. */
+  private compactIfDue(): void {
+    if (this.compacting || !this.log.needsRewrite) return;
+    this.compacting = this.log
+      .rewriteLines(this.snapshotLines())
+      .catch((err: unknown) => this.onCompactError(err))
+      .finally(() => (this.compacting = undefined));
   }
 
   /**
@@ -291,13 +319,16 @@ export class EmbeddedArtifactStore implements ArtifactStore {
     return n;
   }
 
-  private snapshot(): LogRecord[] {
-    const out: LogRecord[] = [];
-    for (const [id, r] of this.subjects) out.push({ t: 'subject', op: 'put', id, rev: r.rev, doc: r.held.doc });
-    for (const [id, r] of this.entities) out.push({ t: 'entity', op: 'put', id, rev: r.rev, doc: r.held.doc });
-    for (const [c, table] of this.docs) for (const [id, r] of table) out.push({ t: 'doc', op: 'put', c, id, rev: r.rev, doc: r.held.doc });
-    for (const held of this.activations.values()) out.push({ t: 'activation', op: 'put', doc: held.doc });
-    return out;
+  /**
+   * The live documents as log lines, made as they are read (documents kept as JSON are not
+   * parsed for it). Changes made while this is read are fine: see DurableLog.rewriteLines.
+   */
+  private *snapshotLines(): Generator<string> {
+    const line = (head: object, held: Held<unknown>) => `${JSON.stringify(head).slice(0, -1)},"doc":${held.text()}}\n`;
+    for (const [id, r] of this.subjects) yield line({ t: 'subject', op: 'put', id, rev: r.rev }, r.held);
+    for (const [id, r] of this.entities) yield line({ t: 'entity', op: 'put', id, rev: r.rev }, r.held);
+    for (const [c, table] of this.docs) for (const [id, r] of table) yield line({ t: 'doc', op: 'put', c, id, rev: r.rev }, r.held);
+    for (const held of this.activations.values()) yield line({ t: 'activation', op: 'put' }, held);
   }
 }
 
@@ -334,8 +365,8 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
-export async function createEmbeddedStore(dir: string): Promise<EmbeddedArtifactStore> {
-  const store = new EmbeddedArtifactStore(dir);
+export async function createEmbeddedStore(dir: string, options: ConstructorParameters<typeof EmbeddedArtifactStore>[1] = {}): Promise<EmbeddedArtifactStore> {
+  const store = new EmbeddedArtifactStore(dir, options);
   await store.init();
   return store;
 }

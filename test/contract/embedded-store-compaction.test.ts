@@ -1,0 +1,71 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createEmbeddedStore } from '../../src/store/embedded/embedded-store.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The embedded store's log while it runs: documents written and deleted all day (fire jobs,
+ * delivery batches) must not grow it without bound. Past its threshold it is rewritten with the
+ * live documents, in the background, while writes go on, and nothing is lost.
+ */
+describe('embedded store log compaction', () => {
+  it('rewrites the log once it has doubled, while writes go on, and a restart reads exactly the live documents', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'whiskhub-compact-'));
+    const logFile = join(dir, 'store.log');
+    const store = await createEmbeddedStore(dir, { minCompactBytes: 256 * 1024 });
+    const filler = 'x'.repeat(4000);
+    const live = new Map<string, number>();
+    let written = 0;
+    const sizes: number[] = [];
+    // Jobs come and go; a few documents stay and keep changing; activations only accumulate.
+    for (let round = 0; round < 60; round++) {
+      const jobs = Array.from({ length: 20 }, (_, i) => `job-${round}-${i}`);
+      await Promise.all(jobs.map((id) => store.putDoc('jobs', id, { filler, round })));
+      written += jobs.length * filler.length;
+      const kept = `kept-${round % 7}`;
+      const cur = await store.getDoc<{ n: number }>('kept', kept);
+      await store.putDoc('kept', kept, { n: round }, cur?.rev);
+      live.set(kept, round);
+      await store.putActivations([
+        {
+          namespace: 'guest',
+          name: 'a',
+          version: '0.0.1',
+          subject: 'guest',
+          publish: false,
+          activationId: `act${String(round).padStart(29, '0')}`,
+          start: round,
+          end: round,
+          duration: 0,
+          response: { status: 'success', statusCode: 0, success: true, result: { round } },
+          logs: [],
+          annotations: [],
+        } as never,
+      ]);
+      await Promise.all(
+        jobs.map(async (id) => {
+          const got = await store.getDoc('jobs', id);
+          await store.deleteDoc('jobs', id, got!.rev);
+        }),
+      );
+      sizes.push(statSync(logFile).size);
+      await sleep(1);
+    }
+    await store.close();
+
+    // Some 5 MB went through the log; it was cut back whenever it doubled past 256 KB.
+    expect(written).toBeGreaterThan(4_000_000);
+    expect(Math.max(...sizes)).toBeLessThan(2_000_000);
+    expect(sizes.some((s, i) => i > 0 && s < sizes[i - 1])).toBe(true);
+
+    const again = await createEmbeddedStore(dir);
+    expect(await again.listDocs('jobs', { limit: 1000, skip: 0 })).toEqual([]);
+    const kept = await again.listDocs<{ n: number }>('kept', { limit: 100, skip: 0 });
+    expect(Object.fromEntries(kept.map((k) => [k.id, k.doc.n]))).toEqual(Object.fromEntries(live));
+    expect(await again.countActivations({ namespace: 'guest' } as never)).toBe(60);
+    await again.close();
+  });
+});
