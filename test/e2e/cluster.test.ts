@@ -105,6 +105,8 @@ describe('a cluster of a controller and two invokers over Kafka, CouchDB and Doc
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => api('POST', '/actions/echo', { i })));
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(202));
     const records = await Promise.all(answers.map((a) => stored(a.body.activationId)));
+    const odd = records.filter((r) => typeof r.response.result?.i !== 'number');
+    expect(odd.map((r) => ({ activationId: r.activationId, response: r.response, annotations: r.annotations }))).toEqual([]);
     expect(records.map((r) => r.response.result.i).sort((a: number, b: number) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(records.every((r) => r.response.status === 'success')).toBe(true);
   });
