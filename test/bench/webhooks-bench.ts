@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,12 @@ import { median } from './measure.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU time a process has used so far, in clock ticks (user + system, from /proc). */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
 
 /** A push event shaped as GitHub sends it (about 7 KB): repository, pusher, three commits. */
 function pushPayload(): string {
@@ -103,8 +109,9 @@ export async function benchWebhooks(opts: { rounds: number; seconds: number; con
 
     /**
      * Waits until what whiskhub accepted is fired (the feed queue is empty) and run (the counts of
-     * trigger and action records stop moving), so that no backlog of the round before shares the
-     * machine with the next measurement (the bare server's above all). Returns how long it took.
+     * trigger and action records stop moving), and its process is idle, so that no backlog of the
+     * round before shares the machine with the next measurement (the bare server's above all).
+     * Returns how long it took.
      */
     const settle = async () => {
       const started = Date.now();
@@ -112,6 +119,12 @@ export async function benchWebhooks(opts: { rounds: number; seconds: number; con
       while ((await health()).queue.pending > 0) await sleep(100);
       const counts = async () => Promise.all(['gh', 'ghr', 'noop'].map(async (name) => (await feeds.api('GET', `/activations?name=${name}&count=true`)).body?.activations as number));
       for (let last = '', now = JSON.stringify(await counts()); now !== last; await sleep(300)) [last, now] = [now, JSON.stringify(await counts())];
+      // And whatever else it does in the background (writing records, compacting its store log) is done.
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+        const before = cpuTicks(wh.child.pid!);
+        await sleep(500);
+        if (cpuTicks(wh.child.pid!) - before <= 2) break; // at most 4% of a core (ticks are 10 ms)
+      }
       return Date.now() - started;
     };
 

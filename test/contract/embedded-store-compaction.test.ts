@@ -11,6 +11,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * delivery batches) must not grow it without bound. Past its threshold it is rewritten with the
  * live documents, in the background, while writes go on, and nothing is lost.
  */
+const activation = (n: number, result: Record<string, unknown>) =>
+  ({
+    namespace: 'guest',
+    name: 'a',
+    version: '0.0.1',
+    subject: 'guest',
+    publish: false,
+    activationId: `act${String(n).padStart(29, '0')}`,
+    start: n,
+    end: n,
+    duration: 0,
+    response: { status: 'success', statusCode: 0, success: true, result },
+    logs: [],
+    annotations: [],
+  }) as never;
+
 describe('embedded store log compaction', () => {
   it('rewrites the log once it has doubled, while writes go on, and a restart reads exactly the live documents', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'whiskhub-compact-'));
@@ -29,22 +45,7 @@ describe('embedded store log compaction', () => {
       const cur = await store.getDoc<{ n: number }>('kept', kept);
       await store.putDoc('kept', kept, { n: round }, cur?.rev);
       live.set(kept, round);
-      await store.putActivations([
-        {
-          namespace: 'guest',
-          name: 'a',
-          version: '0.0.1',
-          subject: 'guest',
-          publish: false,
-          activationId: `act${String(round).padStart(29, '0')}`,
-          start: round,
-          end: round,
-          duration: 0,
-          response: { status: 'success', statusCode: 0, success: true, result: { round } },
-          logs: [],
-          annotations: [],
-        } as never,
-      ]);
+      await store.putActivations([activation(round, { round })]);
       await Promise.all(
         jobs.map(async (id) => {
           const got = await store.getDoc('jobs', id);
@@ -67,5 +68,24 @@ describe('embedded store log compaction', () => {
     expect(Object.fromEntries(kept.map((k) => [k.id, k.doc.n]))).toEqual(Object.fromEntries(live));
     expect(await again.countActivations({ namespace: 'guest' } as never)).toBe(60);
     await again.close();
+  });
+
+  it('leaves a log of live records alone: a rewrite must free at least as much as it writes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'whiskhub-compact-live-'));
+    const logFile = join(dir, 'store.log');
+    const store = await createEmbeddedStore(dir, { minCompactBytes: 256 * 1024 });
+    const filler = 'y'.repeat(4000);
+    let last = 0;
+    for (let n = 0; n < 300; n++) {
+      await store.putActivations([activation(n, { filler })]);
+      // A little dies too, far less than half of the log.
+      const cur = await store.getDoc('kept', 'one');
+      await store.putDoc('kept', 'one', { n }, cur?.rev);
+      const size = statSync(logFile).size;
+      expect(size).toBeGreaterThan(last);
+      last = size;
+    }
+    expect(last).toBeGreaterThan(1_200_000);
+    await store.close();
   });
 });

@@ -15,19 +15,13 @@ export class DurableLog<R> {
   private readonly flushing = new Set<Promise<void>>();
   private scheduled = false;
   lineCount = 0;
-  /** How much the file holds (in UTF-16 code units, near enough to bytes for deciding when to rewrite). */
-  private size = 0;
-  private sizeAfterRewrite = 0;
+  private written = 0;
 
-  constructor(
-    private readonly path: string,
-    /** The log is worth rewriting once it is this large and twice what the last rewrite left (Redis's AOF rule). */
-    private readonly minRewriteSize = 64 * 1024 * 1024,
-  ) {}
+  constructor(private readonly path: string) {}
 
-  /** Whether the log has grown to twice what it held after its last rewrite (and past minRewriteSize). */
-  get needsRewrite(): boolean {
-    return this.size >= this.minRewriteSize && this.size >= 2 * this.sizeAfterRewrite;
+  /** How much the file holds (in UTF-16 code units: near enough to bytes to decide when to rewrite it). */
+  get size(): number {
+    return this.written;
   }
 
   /** Reads every intact record; a torn last line (a crash mid-write) is ignored. */
@@ -53,7 +47,7 @@ export class DurableLog<R> {
       }
     }
     this.lineCount = records.length;
-    this.size = this.sizeAfterRewrite = text.length;
+    this.written = text.length;
     this.fh = await open(this.path, 'a');
     return records;
   }
@@ -68,7 +62,7 @@ export class DurableLog<R> {
   appendLines(lines: string, count: number): Promise<void> {
     if (!this.fh) return Promise.reject(new Error('log is closed'));
     this.lineCount += count;
-    this.size += lines.length;
+    this.written += lines.length;
     return new Promise((resolve, reject) => {
       this.pending.push({ lines, resolve, reject });
       if (!this.scheduled) {
@@ -157,12 +151,7 @@ export class DurableLog<R> {
       this.fh = await open(this.path, 'a');
       const waiting = this.pending.reduce((n, p) => n + p.lines.length, 0);
       this.lineCount = count + this.pending.reduce((n, p) => n + lineCountOf(p.lines), 0);
-      this.size = size + waiting;
-      this.sizeAfterRewrite = size;
-    } catch (err) {
-      // Not again before the log has doubled once more.
-      this.sizeAfterRewrite = this.size;
-      throw err;
+      this.written = size + waiting;
     } finally {
       this.writing = undefined;
       rewritten();

@@ -27,6 +27,8 @@ type LogRecord =
 interface Row<T> {
   rev: string;
   held: Held<T>;
+  /** The length of its line in the log, when written by this process. */
+  bytes?: number;
 }
 
 /**
@@ -70,9 +72,9 @@ class Held<T> {
 /**
  * The standalone store: every table lives in memory and every write is appended to one durable
  * log before its promise resolves, so it survives restarts and crashes. The log is compacted at
- * start when dead records outnumber live ones, and while running whenever it has doubled since
- * it was last compacted (and is past 64 MB): fire jobs and delivery batches of up to a megabyte
- * are written and deleted all day long, and a log that only grew would fill the disk.
+ * start when dead records outnumber live ones, and while running once the lines of documents
+ * replaced or deleted since are half of it and past 64 MB: fire jobs and delivery batches of up to
+ * a megabyte are written and deleted all day long, and a log that only grew would fill the disk.
  */
 export class EmbeddedArtifactStore implements ArtifactStore {
   private readonly subjects = new Map<string, Row<SubjectDoc>>();
@@ -85,13 +87,17 @@ export class EmbeddedArtifactStore implements ArtifactStore {
   private readonly log: DurableLog<LogRecord>;
   private unlock?: () => void;
   private compacting?: Promise<void>;
+  /** Log bytes (UTF-16 units) of lines that a compaction would drop, written by this process. */
+  private deadBytes = 0;
+  private readonly minCompactBytes: number;
   private readonly onCompactError: (err: unknown) => void;
 
   constructor(
     private readonly dir: string,
     options: { minCompactBytes?: number; onCompactError?: (err: unknown) => void } = {},
   ) {
-    this.log = new DurableLog(join(dir, 'store.log'), options.minCompactBytes);
+    this.log = new DurableLog(join(dir, 'store.log'));
+    this.minCompactBytes = options.minCompactBytes ?? 64 * 1024 * 1024;
     // A failed compaction leaves the old log in use (nothing is lost); it is tried again once the log doubles again.
     this.onCompactError = options.onCompactError ?? (() => undefined);
   }
@@ -246,12 +252,26 @@ export class EmbeddedArtifactStore implements ArtifactStore {
     return done;
   }
 
-  /** Rewrites the log with the live documents only, in the background, once it has doubled. */
+  /**
+   * Rewrites the log with the live documents only, in the background, once dead lines (documents
+   * replaced or deleted since) are at least half of it and past `minCompactBytes`. So a rewrite
+   * always frees at least as much as it writes again, and a log of mostly live records (activations,
+   * which stay) is not rewritten for nothing.
+   */
   private compactIfDue(): void {
-    if (this.compacting || !this.log.needsRewrite) return;
+    if (this.compacting || this.deadBytes < this.minCompactBytes || this.deadBytes * 2 < this.log.size) return;
+    const deadBefore = this.deadBytes;
     this.compacting = this.log
       .rewriteLines(this.snapshotLines())
-      .catch((err: unknown) => this.onCompactError(err))
+      .then(
+        // What died while the rewrite ran was written after it, so it is still in the log.
+        () => void (this.deadBytes -= deadBefore),
+        (err: unknown) => {
+          // Not again before as much again has died.
+          this.deadBytes -= deadBefore / 2;
+          this.onCompactError(err);
+        },
+      )
       .finally(() => (this.compacting = undefined));
   }
 
@@ -263,27 +283,40 @@ export class EmbeddedArtifactStore implements ArtifactStore {
    * object now, while it is certainly as written.
    */
   private applyNew(r: LogRecord): string {
+    const replaced = r.t === 'activation' ? undefined : this.rowOf(r);
+    let line: string;
     if (r.op === 'del') {
       this.apply(r);
-      return JSON.stringify(r) + '\n';
+      line = JSON.stringify(r) + '\n';
+      // A delete kills the line it deletes and is itself dead once compacted.
+      this.deadBytes += line.length;
+    } else {
+      const json = JSON.stringify(r.doc);
+      const { doc: _doc, ...head } = r;
+      line = `${JSON.stringify(head).slice(0, -1)},"doc":${json}}\n`;
+      this.apply(r, Held.fromJson(json), line.length);
     }
-    const json = JSON.stringify(r.doc);
-    const { doc: _doc, ...head } = r;
-    this.apply(r, Held.fromJson(json));
-    return `${JSON.stringify(head).slice(0, -1)},"doc":${json}}\n`;
+    // A document read back at start has no length noted: its new line is near enough.
+    if (replaced) this.deadBytes += replaced.bytes ?? line.length;
+    return line;
+  }
+
+  private rowOf(r: Exclude<LogRecord, { t: 'activation' }>): Row<unknown> | undefined {
+    if (r.t === 'doc') return this.docs.get(r.c)?.get(r.id);
+    return r.t === 'subject' ? this.subjects.get(r.id) : this.entities.get(r.id);
   }
 
   /** Applies a record: a new one with its document `held` as JSON, or one read back from the log. */
-  private apply(r: LogRecord, held?: Held<any>): void {
+  private apply(r: LogRecord, held?: Held<any>, bytes?: number): void {
     switch (r.t) {
       case 'subject':
-        if (r.op === 'put') this.subjects.set(r.id, { rev: r.rev, held: held ?? Held.fromParsed(r.doc) });
+        if (r.op === 'put') this.subjects.set(r.id, { rev: r.rev, held: held ?? Held.fromParsed(r.doc), bytes });
         else this.subjects.delete(r.id);
         return;
       case 'entity': {
         const root = rootNamespace(r.id);
         if (r.op === 'put') {
-          this.entities.set(r.id, { rev: r.rev, held: held ?? Held.fromParsed(r.doc) });
+          this.entities.set(r.id, { rev: r.rev, held: held ?? Held.fromParsed(r.doc), bytes });
           let ids = this.entitiesByRoot.get(root);
           if (!ids) this.entitiesByRoot.set(root, (ids = new Set()));
           ids.add(r.id);
@@ -296,7 +329,7 @@ export class EmbeddedArtifactStore implements ArtifactStore {
       case 'doc': {
         let table = this.docs.get(r.c);
         if (!table) this.docs.set(r.c, (table = new Map()));
-        if (r.op === 'put') table.set(r.id, { rev: r.rev, held: held ?? Held.fromParsed(r.doc) });
+        if (r.op === 'put') table.set(r.id, { rev: r.rev, held: held ?? Held.fromParsed(r.doc), bytes });
         else table.delete(r.id);
         return;
       }
