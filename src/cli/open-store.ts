@@ -13,6 +13,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Artifac
     return store;
   }
   return createEmbeddedStore(join(config.dataDir, 'store'), {
+    activationRetentionMs: config.activationRetentionMs,
     onCompactError: (err) => logger.error({ err }, 'compacting the store log failed; the log as it was stays in use'),
   });
 }

@@ -21,6 +21,8 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
+  /** Embedded store: activation records older than this are dropped (0: kept forever). */
+  activationRetentionMs: number;
   guestAuth?: string;
   store: 'embedded' | 'couchdb';
   couchdb: { url?: string; prefix: string };
@@ -144,6 +146,7 @@ export function loadConfig(env: Env, mode: Mode): Config {
     port,
     ...pipelineSettings(env, mode, host, port),
     dataDir: resolve(raw(env, mode, 'WHISKHUB_DATA_DIR') ?? '.data/standalone'),
+    activationRetentionMs: int(env, mode, 'WHISKHUB_ACTIVATION_RETENTION_S') * 1000,
     guestAuth,
     store,
     couchdb: { url: couchUrl, prefix: raw(env, mode, 'WHISKHUB_COUCHDB_PREFIX') ?? 'whiskhub_' },

@@ -36,6 +36,13 @@ export const SETTINGS = [
     cluster: 'couchdb',
     doc: 'ArtifactStore implementation: `embedded` (durable, in-process) or `couchdb`.',
   },
+  {
+    env: 'WHISKHUB_ACTIVATION_RETENTION_S',
+    kind: 'int',
+    standalone: '604800',
+    cluster: '604800',
+    doc: 'Embedded store: activation records whose start is older than this are dropped (checked every minute, and at start), so a long-running standalone with busy triggers does not grow without end; `0` keeps them forever. CouchDB keeps every record: purge old ones there.',
+  },
   { env: 'WHISKHUB_COUCHDB_URL', kind: 'url', cluster: 'http://127.0.0.1:5984', doc: 'CouchDB URL, credentials included (`http://user:pass@host:5984`).' },
   { env: 'WHISKHUB_COUCHDB_PREFIX', kind: 'string', standalone: 'whiskhub_', cluster: 'whiskhub_', doc: 'Prefix of the CouchDB database names.' },
   { env: 'WHISKHUB_LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], standalone: 'info', cluster: 'info', doc: 'pino log level; logs are JSON lines on stdout.' },

@@ -89,3 +89,32 @@ describe('embedded store log compaction', () => {
     await store.close();
   });
 });
+
+describe('embedded store activation retention', () => {
+  it('drops records older than the retention, from listings and reads, and a restart does not bring them back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'whiskhub-retention-'));
+    let now = 1_000_000;
+    const options = { activationRetentionMs: 10_000, clock: () => now };
+    const store = await createEmbeddedStore(dir, options);
+    await store.putActivations([activation(now - 20_000, { old: true }), activation(now - 5_000, { recent: true }), activation(now, { fresh: true })]);
+    store.expireActivations();
+    const list = async (s: typeof store) => (await s.listActivations({ namespace: 'guest', limit: 10, skip: 0 } as never)).map((a) => a.response.result);
+    expect(await list(store)).toEqual([{ fresh: true }, { recent: true }]);
+    expect(await store.getActivation('guest', `act${String(now - 20_000).padStart(29, '0')}`)).toBeUndefined();
+    expect(await store.countActivations({ namespace: 'guest' } as never)).toBe(2);
+
+    now += 6_000; // the `recent` one is 11 s old now
+    store.expireActivations();
+    expect(await list(store)).toEqual([{ fresh: true }]);
+    await store.close();
+
+    const again = await createEmbeddedStore(dir, options);
+    expect(await list(again)).toEqual([{ fresh: true }]);
+    await again.close();
+    // Retention 0 keeps everything (what the log still holds, until it is compacted).
+    const forever = await createEmbeddedStore(dir, { activationRetentionMs: 0, clock: () => now + 1e9 });
+    forever.expireActivations();
+    expect((await list(forever)).length).toBeGreaterThanOrEqual(1);
+    await forever.close();
+  });
+});

@@ -6,22 +6,29 @@ import { DurableLog } from '../../src/store/embedded/durable-log.js';
 
 const tmp = () => join(mkdtempSync(join(tmpdir(), 'whiskhub-log-')), 'x.log');
 
+/** Opens a log and answers the records it holds. */
+async function readAll<R>(log: DurableLog<R>): Promise<R[]> {
+  const out: R[] = [];
+  await log.open((r) => out.push(r));
+  return out;
+}
+
 describe('durable log', () => {
   it('groups concurrent appends and reads them back in order', async () => {
     const path = tmp();
     const log = new DurableLog<{ n: number }>(path);
-    await log.open();
+    await readAll(log);
     await Promise.all(Array.from({ length: 100 }, (_, n) => log.append([{ n }])));
     await log.close();
     const again = new DurableLog<{ n: number }>(path);
-    expect((await again.open()).map((r) => r.n)).toEqual(Array.from({ length: 100 }, (_, n) => n));
+    expect((await readAll(again)).map((r) => r.n)).toEqual(Array.from({ length: 100 }, (_, n) => n));
     await again.close();
   });
 
   it('keeps the order of appends made while earlier batches are still being written and synced', async () => {
     const path = tmp();
     const log = new DurableLog<{ n: number }>(path);
-    await log.open();
+    await readAll(log);
     const appended: Promise<void>[] = [];
     const resolvedOrder: number[] = [];
     for (let n = 0; n < 300; n++) {
@@ -32,28 +39,28 @@ describe('durable log', () => {
     expect(resolvedOrder).toHaveLength(300);
     await log.close();
     const again = new DurableLog<{ n: number }>(path);
-    expect((await again.open()).map((r) => r.n)).toEqual(Array.from({ length: 300 }, (_, n) => n));
+    expect((await readAll(again)).map((r) => r.n)).toEqual(Array.from({ length: 300 }, (_, n) => n));
     await again.close();
   });
 
   it('ignores a torn last line left by a crash, but refuses corruption in the middle', async () => {
     const path = tmp();
     const log = new DurableLog<{ n: number }>(path);
-    await log.open();
+    await readAll(log);
     await log.append([{ n: 1 }, { n: 2 }]);
     await log.close();
     appendFileSync(path, '{"n":3');
     const torn = new DurableLog<{ n: number }>(path);
-    expect((await torn.open()).map((r) => r.n)).toEqual([1, 2]);
+    expect((await readAll(torn)).map((r) => r.n)).toEqual([1, 2]);
     await torn.close();
     appendFileSync(path, '\n{"n":4}\n');
-    await expect(new DurableLog(path).open()).rejects.toThrow(/corrupt record at line 3/);
+    await expect(new DurableLog(path).open(() => undefined)).rejects.toThrow(/corrupt record at line 3/);
   });
 
   it('compacts by rewriting atomically', async () => {
     const path = tmp();
     const log = new DurableLog<{ n: number }>(path);
-    await log.open();
+    await readAll(log);
     await log.append([{ n: 1 }, { n: 2 }, { n: 3 }]);
     await log.rewrite([{ n: 3 }]);
     await log.append([{ n: 4 }]);

@@ -24,8 +24,11 @@ export class DurableLog<R> {
     return this.written;
   }
 
-  /** Reads every intact record; a torn last line (a crash mid-write) is ignored. */
-  async open(): Promise<R[]> {
+  /**
+   * Reads every intact record, in order, into `each` (with its line's length), and answers how
+   * many there were; a torn last line (a crash mid-write) is ignored.
+   */
+  async open(each: (record: R, size: number) => void): Promise<number> {
     await mkdir(dirname(this.path), { recursive: true });
     let text = '';
     try {
@@ -33,23 +36,27 @@ export class DurableLog<R> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    const records: R[] = [];
+    let count = 0;
     const lines = text.split('\n');
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i];
       if (!line) continue;
+      let record: R;
       try {
-        records.push(JSON.parse(line) as R);
+        record = JSON.parse(line) as R;
       } catch (err) {
         if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l.length > 0)) {
           throw new Error(`corrupt record at line ${i + 1} of ${this.path}: ${(err as Error).message}`);
         }
+        continue;
       }
+      each(record, line.length + 1);
+      count++;
     }
-    this.lineCount = records.length;
+    this.lineCount = count;
     this.written = text.length;
     this.fh = await open(this.path, 'a');
-    return records;
+    return count;
   }
 
   append(records: R[]): Promise<void> {

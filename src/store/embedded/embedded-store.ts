@@ -91,27 +91,43 @@ export class EmbeddedArtifactStore implements ArtifactStore {
   private deadBytes = 0;
   private readonly minCompactBytes: number;
   private readonly onCompactError: (err: unknown) => void;
+  private readonly retentionMs: number;
+  private readonly clock: () => number;
+  private expiry?: NodeJS.Timeout;
 
   constructor(
     private readonly dir: string,
-    options: { minCompactBytes?: number; onCompactError?: (err: unknown) => void } = {},
+    options: {
+      minCompactBytes?: number;
+      onCompactError?: (err: unknown) => void;
+      /** Activation records whose start is older than this are dropped (0: kept forever). */
+      activationRetentionMs?: number;
+      clock?: () => number;
+    } = {},
   ) {
     this.log = new DurableLog(join(dir, 'store.log'));
     this.minCompactBytes = options.minCompactBytes ?? 64 * 1024 * 1024;
-    // A failed compaction leaves the old log in use (nothing is lost); it is tried again once the log doubles again.
+    // A failed compaction leaves the old log in use (nothing is lost); it is tried again once as much again has died.
     this.onCompactError = options.onCompactError ?? (() => undefined);
+    this.retentionMs = options.activationRetentionMs ?? 0;
+    this.clock = options.clock ?? Date.now;
   }
 
   async init(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     this.unlock = lockDataDir(this.dir);
-    const records = await this.log.open();
-    for (const r of records) this.apply(r);
+    const records = await this.log.open((r, size) => this.apply(r, undefined, size));
+    this.dropExpired();
+    if (this.retentionMs > 0) {
+      this.expiry = setInterval(() => this.expireActivations(), Math.min(60_000, Math.max(1_000, this.retentionMs / 10)));
+      this.expiry.unref();
+    }
     const live = this.subjects.size + this.entities.size + this.activations.size + this.countDocs();
-    if (records.length > 2 * live + 10_000) await this.log.rewriteLines(this.snapshotLines());
+    if (records > 2 * live + 10_000) await this.log.rewriteLines(this.snapshotLines());
   }
 
   async close(): Promise<void> {
+    clearInterval(this.expiry);
     await this.compacting;
     await this.log.close();
     this.unlock?.();
@@ -253,6 +269,27 @@ export class EmbeddedArtifactStore implements ArtifactStore {
   }
 
   /**
+   * Drops the activation records past their retention from memory. Their lines die with them:
+   * the log is compacted once enough has died, and a restart skips them meanwhile.
+   */
+  expireActivations(): void {
+    this.dropExpired();
+    this.compactIfDue();
+  }
+
+  private dropExpired(): void {
+    if (this.retentionMs <= 0) return;
+    const cutoff = this.clock() - this.retentionMs;
+    for (const [ns, list] of this.activationsByNs) {
+      for (const gone of list.dropBefore(cutoff)) {
+        this.activations.delete(gone.key);
+        this.deadBytes += gone.bytes;
+      }
+      if (list.size === 0) this.activationsByNs.delete(ns);
+    }
+  }
+
+  /**
    * Rewrites the log with the live documents only, in the background, once dead lines (documents
    * replaced or deleted since) are at least half of it and past `minCompactBytes`. So a rewrite
    * always frees at least as much as it writes again, and a log of mostly live records (activations,
@@ -340,7 +377,7 @@ export class EmbeddedArtifactStore implements ArtifactStore {
         this.activations.set(key, kept);
         let list = this.activationsByNs.get(r.doc.namespace);
         if (!list) this.activationsByNs.set(r.doc.namespace, (list = new SortedActivations()));
-        list.insert(r.doc.start, r.doc.entityPaths, kept);
+        list.insert(r.doc.start, r.doc.entityPaths, kept, key, bytes);
         return;
       }
     }

@@ -11,6 +11,10 @@ interface Entry {
   start: number;
   entityPaths?: readonly string[];
   held: { readonly doc: ActivationDoc };
+  /** The store's key of the record. */
+  key: string;
+  /** Its line's length in the log, when known. */
+  bytes: number;
 }
 
 /**
@@ -21,9 +25,13 @@ interface Entry {
 export class SortedActivations {
   private readonly items: Entry[] = [];
 
-  insert(start: number, entityPaths: readonly string[] | undefined, held: Entry['held']): void {
+  get size(): number {
+    return this.items.length;
+  }
+
+  insert(start: number, entityPaths: readonly string[] | undefined, held: Entry['held'], key: string, bytes = 0): void {
     const a = this.items;
-    const entry: Entry = { start, entityPaths: entityPaths && [...entityPaths], held };
+    const entry: Entry = { start, entityPaths: entityPaths && [...entityPaths], held, key, bytes };
     if (a.length === 0 || a[a.length - 1].start <= start) {
       a.push(entry);
       return;
@@ -36,6 +44,18 @@ export class SortedActivations {
       else hi = mid;
     }
     a.splice(lo, 0, entry);
+  }
+
+  /** Removes the entries that started before `start`, and returns them. */
+  dropBefore(start: number): Entry[] {
+    let lo = 0;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.items[mid].start < start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? [] : this.items.splice(0, lo);
   }
 
   newestFirst(f: Filter, skip: number, limit: number): ActivationDoc[] {
