@@ -41,24 +41,78 @@ export function parseObject(raw: Buffer): Record<string, unknown> {
 }
 
 const COLLECTION = 'feed-deliveries';
+const HOUR = 3_600_000;
+const PAGE = 1000;
+
+export interface DeliveriesOptions {
+  /**
+   * How long a claim is kept: a delivery id seen again within it fires nothing. GitHub lets
+   * failed deliveries be redelivered by hand for a few days, Slack retries within the hour.
+   */
+  retentionMs?: number;
+  clock?: () => number;
+  onSweepError?: (err: unknown) => void;
+}
 
 /**
  * Deliveries seen, per registration (GitHub's X-GitHub-Delivery, Slack's event_id): the first
  * `claim` of an id wins, every later one (a redelivery, a Slack retry, another replica) loses.
  * A document per delivery in the store, so the answer survives restarts and is shared by replicas.
+ * Claims older than the retention are swept away (at most hourly, in the background, set off by a
+ * claim), so a busy hook does not grow the store without end.
  */
 export class Deliveries {
-  constructor(private readonly store: DocStore) {}
+  private readonly retentionMs: number;
+  private readonly clock: () => number;
+  private lastSweep = 0;
+  private sweeping?: Promise<unknown>;
+
+  constructor(
+    private readonly store: DocStore,
+    private readonly options: DeliveriesOptions = {},
+  ) {
+    this.retentionMs = options.retentionMs ?? 7 * 24 * HOUR;
+    this.clock = options.clock ?? Date.now;
+  }
 
   /** True for the first claim of this delivery id, false for a repeat. */
   async claim(registrationId: string, deliveryId: string): Promise<boolean> {
     try {
-      await this.store.putDoc(COLLECTION, `${registrationId}/${deliveryId}`, { at: Date.now() });
-      return true;
+      await this.store.putDoc(COLLECTION, `${registrationId}/${deliveryId}`, { at: this.clock() });
     } catch (err) {
       if (err instanceof StoreConflictError) return false;
       throw err;
     }
+    this.sweepNowAndThen();
+    return true;
+  }
+
+  /** Deletes the claims made before `before` (epoch ms); answers how many went. */
+  async sweep(before: number): Promise<number> {
+    let removed = 0;
+    for (let skip = 0; ; ) {
+      const rows = await this.store.listDocs<{ at?: number }>(COLLECTION, { limit: PAGE, skip });
+      const old = rows.filter((r) => typeof r.doc.at !== 'number' || r.doc.at < before);
+      // One page's deletes together: one durable write for all of them on the embedded store.
+      const gone = await Promise.all(old.map((r) => this.store.deleteDoc(COLLECTION, r.id, r.rev).then(() => 1, () => 0)));
+      removed += gone.reduce<number>((a, b) => a + b, 0);
+      if (rows.length < PAGE) return removed;
+      skip += rows.length - old.length;
+    }
+  }
+
+  /** Resolves when no sweep is running (tests). */
+  async idle(): Promise<void> {
+    await this.sweeping;
+  }
+
+  private sweepNowAndThen(): void {
+    const now = this.clock();
+    if (this.sweeping || now - this.lastSweep < Math.min(HOUR, this.retentionMs / 4)) return;
+    this.lastSweep = now;
+    this.sweeping = this.sweep(now - this.retentionMs)
+      .catch((err: unknown) => this.options.onSweepError?.(err))
+      .finally(() => (this.sweeping = undefined));
   }
 
   /** Forgets a claim (its fire could not be queued, so a redelivery must get through). */

@@ -53,7 +53,10 @@ function wireFeeds(
   countDelayMs = 0,
 ): FeedParts {
   const registrations = new Registrations(store);
-  const deliveries = new Deliveries(store);
+  const deliveries = new Deliveries(store, {
+    retentionMs: config.feeds.deliveryRetentionMs,
+    onSweepError: (err) => logger.warn({ err }, 'sweeping old delivery claims failed; tried again within the hour'),
+  });
   const providers: FeedProvider[] = [];
   const hooks: ((app: FastifyInstance) => void)[] = [];
   const maxBody = config.feeds.hooksMaxBodyBytes;

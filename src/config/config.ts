@@ -77,6 +77,8 @@ export interface Config {
     /** Where GitHub and Slack deliver (`<publicUrl>/hooks/v1/…`); unset: the API host. */
     publicUrl?: string;
     hooksMaxBodyBytes: number;
+    /** How long delivery ids are remembered (deduplication). */
+    deliveryRetentionMs: number;
   };
   invoker: {
     index: number;
@@ -223,6 +225,7 @@ function feedSettings(env: Env, mode: Mode, apiHost: string) {
       },
       publicUrl: url(env, mode, 'WHISKHUB_PUBLIC_URL')?.replace(/\/+$/, ''),
       hooksMaxBodyBytes: int(env, mode, 'WHISKHUB_HOOKS_MAX_BODY_BYTES', 1024),
+      deliveryRetentionMs: int(env, mode, 'WHISKHUB_HOOKS_DELIVERY_RETENTION_S', 60) * 1000,
       alarms: {
         limitCronFields: oneOf<'true' | 'false'>(env, mode, 'WHISKHUB_ALARMS_LIMIT_CRON_FIELDS') === 'true',
         delayLimitSeconds,

@@ -159,6 +159,13 @@ export const SETTINGS = [
     doc: 'Largest GitHub or Slack delivery accepted at `/hooks/v1` (bytes); larger ones are answered 413 and not fired.',
   },
   {
+    env: 'WHISKHUB_HOOKS_DELIVERY_RETENTION_S',
+    kind: 'int',
+    standalone: '604800',
+    cluster: '604800',
+    doc: 'How long a GitHub delivery id or Slack event_id is remembered: seen again within it, it fires nothing (GitHub redelivers by hand for a few days, Slack retries within the hour). Older claims are swept away hourly, so a busy hook does not grow the store without end.',
+  },
+  {
     env: 'WHISKHUB_KAFKA_FEED_MAX_BATCH_BYTES',
     kind: 'int',
     standalone: '900000',

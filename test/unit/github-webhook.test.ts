@@ -125,3 +125,27 @@ describe('the GitHub delivery endpoint', () => {
     expect((await post('push', body, 'd-4')).statusCode).toBe(202);
   });
 });
+
+describe('delivery claims', () => {
+  it('are kept for the retention, then swept away by a later claim, so the store does not grow without end', async () => {
+    const claimsStore = await createEmbeddedStore(mkdtempSync(join(tmpdir(), 'whiskhub-claims-')));
+    let now = 1_000_000_000;
+    const deliveries = new Deliveries(claimsStore, { retentionMs: 60_000, clock: () => now });
+    for (const id of ['d1', 'd2', 'd3']) expect(await deliveries.claim('github/guest/t', id)).toBe(true);
+    await deliveries.idle();
+    expect(await deliveries.claim('github/guest/t', 'd1')).toBe(false);
+
+    now += 30_000; // within the retention: still a repeat, and not swept yet
+    expect(await deliveries.claim('github/guest/t', 'd4')).toBe(true);
+    await deliveries.idle();
+    expect(await deliveries.claim('github/guest/t', 'd2')).toBe(false);
+
+    now += 40_000; // d1-d3 are 70 s old, d4 40 s: this claim sets off a sweep of the first three
+    expect(await deliveries.claim('github/guest/t', 'd5')).toBe(true);
+    await deliveries.idle();
+    const left = (await claimsStore.listDocs('feed-deliveries', { limit: 100, skip: 0 })).map((r) => r.id);
+    expect(left).toEqual(['github/guest/t/d4', 'github/guest/t/d5']);
+    expect(await deliveries.sweep(now + 1)).toBe(2);
+    await claimsStore.close();
+  });
+});
