@@ -25,8 +25,21 @@ export interface KeepAliveRequest {
 export class KeepAliveClient {
   private readonly agents = new Map<string, http.Agent>();
 
-  request(url: URL | string, r: KeepAliveRequest): Promise<KeepAliveAnswer> {
+  /**
+   * One request. A kept-alive socket that the server closed just as it was reused fails before
+   * any answer: such a request never reached the server, and is sent once more on a new socket.
+   */
+  async request(url: URL | string, r: KeepAliveRequest): Promise<KeepAliveAnswer> {
     const target = typeof url === 'string' ? new URL(url) : url;
+    try {
+      return await this.once(target, r);
+    } catch (err) {
+      if (!(err as { reusedSocket?: boolean }).reusedSocket) throw err;
+      return this.once(target, r);
+    }
+  }
+
+  private once(target: URL, r: KeepAliveRequest): Promise<KeepAliveAnswer> {
     const secure = target.protocol === 'https:';
     const client = secure ? https : http;
     let agent = this.agents.get(target.protocol);
@@ -34,7 +47,9 @@ export class KeepAliveClient {
     const headers: Record<string, string | number> = { ...r.headers };
     if (r.body !== undefined) headers['content-length'] = typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length;
     return new Promise<KeepAliveAnswer>((resolve, reject) => {
+      let answered = false;
       const req = client.request(target, { method: r.method, agent, headers }, (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
@@ -43,7 +58,10 @@ export class KeepAliveClient {
       if (r.timeoutMs !== undefined) {
         req.setTimeout(r.timeoutMs, () => req.destroy(new Error(`no answer from ${target.host} in ${r.timeoutMs} ms`)));
       }
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const stale = !answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+        reject(stale ? Object.assign(err, { reusedSocket: true }) : err);
+      });
       req.end(r.body);
     });
   }
