@@ -1,4 +1,5 @@
 import { HubError } from '../../src/entities/errors.js';
+import { jsonOf } from '../../src/http/keep-alive-client.js';
 import type { GitHubConfig } from './github-config.js';
 
 /** GitHub's REST API for repository hooks (`/repos/{owner}/{repo}/hooks`), with the registration's token. */
@@ -25,13 +26,7 @@ export class GitHubHooksApi {
       throw new HubError(502, 'GITHUB_UNREACHABLE', `cannot reach GitHub at ${c.baseUrl}: ${(err as Error).message}`);
     }
     const text = await res.text();
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, json, text };
+    return { status: res.status, json: jsonOf(text), text };
   }
 
   private refused(what: string, r: { status: number; json: any; text: string }): HubError {

@@ -7,6 +7,7 @@ import type { ArtifactStore } from '../../src/store/artifact-store.js';
 import { createEmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { EmbeddedFireQueue } from '../../src/triggers/embedded/embedded-fire-queue.js';
 import type { FireJob } from '../../src/triggers/fire-job.js';
+import { fireJob } from '../support/fire-job.js';
 import { describeFireQueue } from './fire-queue.contract.js';
 
 const stores = new Map<string, ArtifactStore>();
@@ -27,19 +28,7 @@ describeFireQueue('embedded store', {
 });
 
 describe('the embedded fire queue under a burst', () => {
-  const job = (i: number): FireJob => ({
-    fireId: `burst-${i}`,
-    namespace: 'guest',
-    subject: 'guest',
-    trigger: { name: 't', version: '0.0.1' },
-    rules: [],
-    baseArgs: {},
-    payload: {},
-    start: Date.now(),
-    transactionId: `tx${i}`,
-    outcomes: {},
-    attempts: {},
-  });
+  const job = (i: number): FireJob => fireJob({ fireId: `burst-${i}`, transactionId: `tx${i}` });
 
   it('runs few fan-outs while fires pour in, every accepted fire afterwards, and full width at a steady rate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'whiskhub-fires-burst-'));
@@ -89,7 +78,7 @@ describe('the embedded fire queue, retries due at once', () => {
       return runs.length < 3 ? { job: j, done: false, retryInMs: 0 } : { job: j, done: true };
     });
     try {
-      await queue.enqueue({ fireId: 'again-1', namespace: 'guest', subject: 'guest', trigger: { name: 't', version: '0.0.1' }, rules: [], baseArgs: {}, payload: {}, start: Date.now(), transactionId: 'tx', outcomes: {}, attempts: {} });
+      await queue.enqueue(fireJob({ fireId: 'again-1' }));
       for (let i = 0; i < 100 && (await queue.pending()) > 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(runs).toHaveLength(3);
       expect(await queue.pending()).toBe(0);

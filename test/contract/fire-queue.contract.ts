@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FireJob, FireStep } from '../../src/triggers/fire-job.js';
 import type { FireQueue } from '../../src/triggers/fire-queue.js';
+import { fireJob } from '../support/fire-job.js';
 
 /** One behaviour suite for every FireQueue. `open(location)` twice on one location = a restart. */
 export interface FireQueueHarness {
@@ -10,19 +11,8 @@ export interface FireQueueHarness {
   release?(location: string): Promise<void>;
 }
 
-const job = (fireId: string): FireJob => ({
-  fireId,
-  namespace: 'ns',
-  subject: 'subject',
-  trigger: { name: 't', version: '0.0.1' },
-  rules: [{ ruleId: 'ns/r', action: { path: 'ns', name: 'a' }, status: 'active' }],
-  baseArgs: { a: 1 },
-  payload: { a: 1 },
-  start: Date.now(),
-  transactionId: 'tx',
-  outcomes: {},
-  attempts: {},
-});
+const job = (fireId: string): FireJob =>
+  fireJob({ fireId, namespace: 'ns', subject: 'subject', rules: [{ ruleId: 'ns/r', action: { path: 'ns', name: 'a' }, status: 'active' }], baseArgs: { a: 1 }, payload: { a: 1 } });
 
 const hex = () => Array.from({ length: 32 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
 

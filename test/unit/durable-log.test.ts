@@ -62,7 +62,7 @@ describe('durable log', () => {
     const log = new DurableLog<{ n: number }>(path);
     await readAll(log);
     await log.append([{ n: 1 }, { n: 2 }, { n: 3 }]);
-    await log.rewrite([{ n: 3 }]);
+    await log.rewriteLines(['{"n":3}\n']);
     await log.append([{ n: 4 }]);
     await log.close();
     expect(readFileSync(path, 'utf8').trim().split('\n')).toEqual(['{"n":3}', '{"n":4}']);

@@ -1,20 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fireArgs, type FireJob } from '../../src/triggers/fire-job.js';
-
-const job = (over: Partial<FireJob>): FireJob => ({
-  fireId: 'f',
-  namespace: 'guest',
-  subject: 'guest',
-  trigger: { name: 't', version: '0.0.1' },
-  rules: [],
-  baseArgs: {},
-  payload: {},
-  start: 0,
-  transactionId: 'tx',
-  outcomes: {},
-  attempts: {},
-  ...over,
-});
+import { fireJob as job } from '../support/fire-job.js';
 
 describe('a fire job\'s rule arguments', () => {
   it('lays the payload over the trigger parameters and headers, storing the payload once', () => {

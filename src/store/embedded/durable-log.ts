@@ -14,7 +14,6 @@ export class DurableLog<R> {
   /** Batches written or being written and not yet synced. */
   private readonly flushing = new Set<Promise<void>>();
   private scheduled = false;
-  lineCount = 0;
   private written = 0;
 
   constructor(private readonly path: string) {}
@@ -53,7 +52,6 @@ export class DurableLog<R> {
       each(record, line.length + 1);
       count++;
     }
-    this.lineCount = count;
     this.written = text.length;
     this.fh = await open(this.path, 'a');
     return count;
@@ -62,13 +60,12 @@ export class DurableLog<R> {
   append(records: R[]): Promise<void> {
     let lines = '';
     for (const r of records) lines += JSON.stringify(r) + '\n';
-    return this.appendLines(lines, records.length);
+    return this.appendLines(lines);
   }
 
-  /** Appends records the caller serialized already: `count` JSON lines, each ending in a newline. */
-  appendLines(lines: string, count: number): Promise<void> {
+  /** Appends records the caller serialized already: JSON lines, each ending in a newline. */
+  appendLines(lines: string): Promise<void> {
     if (!this.fh) return Promise.reject(new Error('log is closed'));
-    this.lineCount += count;
     this.written += lines.length;
     return new Promise((resolve, reject) => {
       this.pending.push({ lines, resolve, reject });
@@ -112,11 +109,6 @@ export class DurableLog<R> {
     this.flushing.delete(run);
   }
 
-  /** Replaces the log with `records` atomically (write aside, fsync, rename). */
-  rewrite(records: R[]): Promise<void> {
-    return this.rewriteLines(records.map((r) => JSON.stringify(r) + '\n'));
-  }
-
   /**
    * Replaces the log, while it is in use, with `lines` (each a JSON record ending in a newline):
    * written aside, synced, renamed over the log. Appends made meanwhile wait, and go to the new
@@ -133,12 +125,10 @@ export class DurableLog<R> {
       await Promise.all(this.flushing);
       const fh = await open(tmp, 'w');
       let size = 0;
-      let count = 0;
       try {
         let chunk = '';
         for (const line of lines) {
           chunk += line;
-          count++;
           // Written a megabyte at a time: each write lets the event loop serve requests meanwhile.
           if (chunk.length >= 1 << 20) {
             await fh.write(chunk);
@@ -157,7 +147,6 @@ export class DurableLog<R> {
       await this.fh?.close();
       this.fh = await open(this.path, 'a');
       const waiting = this.pending.reduce((n, p) => n + p.lines.length, 0);
-      this.lineCount = count + this.pending.reduce((n, p) => n + lineCountOf(p.lines), 0);
       this.written = size + waiting;
     } finally {
       this.writing = undefined;
@@ -187,10 +176,4 @@ export class DurableLog<R> {
     await this.fh?.close();
     this.fh = undefined;
   }
-}
-
-function lineCountOf(lines: string): number {
-  let n = 0;
-  for (let i = lines.indexOf('\n'); i >= 0; i = lines.indexOf('\n', i + 1)) n++;
-  return n;
 }

@@ -255,7 +255,7 @@ export class EmbeddedArtifactStore implements ArtifactStore {
    * the new rev), then waits for the log to be durable before the caller is answered.
    */
   private commit(record: LogRecord): Promise<void> {
-    const done = this.log.appendLines(this.applyNew(record), 1);
+    const done = this.log.appendLines(this.applyNew(record));
     this.compactIfDue();
     return done;
   }
@@ -263,7 +263,7 @@ export class EmbeddedArtifactStore implements ArtifactStore {
   private commitAll(records: LogRecord[]): Promise<void> {
     let lines = '';
     for (const r of records) lines += this.applyNew(r);
-    const done = this.log.appendLines(lines, records.length);
+    const done = this.log.appendLines(lines);
     this.compactIfDue();
     return done;
   }
@@ -330,7 +330,7 @@ export class EmbeddedArtifactStore implements ArtifactStore {
     } else {
       const json = JSON.stringify(r.doc);
       const { doc: _doc, ...head } = r;
-      line = `${JSON.stringify(head).slice(0, -1)},"doc":${json}}\n`;
+      line = logLine(head, json);
       this.apply(r, Held.fromJson(json), line.length);
     }
     // A document read back at start has no length noted: its new line is near enough.
@@ -394,7 +394,7 @@ export class EmbeddedArtifactStore implements ArtifactStore {
    * parsed for it). Changes made while this is read are fine: see DurableLog.rewriteLines.
    */
   private *snapshotLines(): Generator<string> {
-    const line = (head: object, held: Held<unknown>) => `${JSON.stringify(head).slice(0, -1)},"doc":${held.text()}}\n`;
+    const line = (head: object, held: Held<unknown>) => logLine(head, held.text());
     for (const [id, r] of this.subjects) yield line({ t: 'subject', op: 'put', id, rev: r.rev }, r.held);
     for (const [id, r] of this.entities) yield line({ t: 'entity', op: 'put', id, rev: r.rev }, r.held);
     for (const [c, table] of this.docs) for (const [id, r] of table) yield line({ t: 'doc', op: 'put', c, id, rev: r.rev }, r.held);
@@ -403,6 +403,9 @@ export class EmbeddedArtifactStore implements ArtifactStore {
 }
 
 const subject = (doc: SubjectDoc) => doc.subject;
+
+/** A put record's log line: its head fields, then the document's JSON as made already. */
+const logLine = (head: object, docJson: string) => `${JSON.stringify(head).slice(0, -1)},"doc":${docJson}}\n`;
 
 function checkRev<T>(id: string, current: Row<T> | undefined, rev: string | undefined): string | undefined {
   if (current ? current.rev !== rev : rev !== undefined) throw new StoreConflictError(id);
