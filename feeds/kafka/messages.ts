@@ -70,33 +70,58 @@ export interface ChunkLimits {
 }
 
 /**
- * Cuts a partition's messages into fires: as many as fit under both limits, in order; a message
- * over the byte limit on its own becomes an `oversize` chunk. `endsAt` lists where the first fires
- * ended when they were cut before (fires being retried): they end there again, so each keeps its
- * exact extent (and its idempotency key) when more messages have arrived since.
+ * Cuts a partition's messages into fires as they come, one message at a time: as many as fit
+ * under both limits, in order; a message over the byte limit on its own becomes an `oversize`
+ * chunk. `endsAt` lists where the first fires ended when they were cut before (fires being
+ * retried): they end there again, so each keeps its exact extent (and its idempotency key) when
+ * more messages have arrived since. Incremental so that a large batch's first fire can leave
+ * while the rest of the batch is still being decoded.
  */
-export function cutChunks(messages: SizedMessage[], limits: ChunkLimits, endsAt: readonly string[] = []): Chunk[] {
-  const chunks: Chunk[] = [];
-  let current: SizedMessage[] = [];
-  let bytes = EMPTY_BODY_BYTES;
-  const close = () => {
-    if (current.length) chunks.push({ kind: 'fire', messages: current, bytes });
-    current = [];
-    bytes = EMPTY_BODY_BYTES;
-  };
-  for (const m of messages) {
-    if (EMPTY_BODY_BYTES + m.bytes > limits.maxBatchBytes) {
-      close();
-      chunks.push({ kind: 'oversize', message: m, bytes: EMPTY_BODY_BYTES + m.bytes });
-      continue;
+export class ChunkCutter {
+  private current: SizedMessage[] = [];
+  private bytes = EMPTY_BODY_BYTES;
+
+  constructor(
+    private readonly limits: ChunkLimits,
+    private readonly endsAt: readonly string[] = [],
+  ) {}
+
+  /** Adds the next message; answers the chunks it closed (none, one, or two). */
+  add(m: SizedMessage): Chunk[] {
+    const closed: Chunk[] = [];
+    if (EMPTY_BODY_BYTES + m.bytes > this.limits.maxBatchBytes) {
+      this.close(closed);
+      closed.push({ kind: 'oversize', message: m, bytes: EMPTY_BODY_BYTES + m.bytes });
+      return closed;
     }
-    const added = m.bytes + (current.length ? 1 : 0);
-    if (current.length && (bytes + added > limits.maxBatchBytes || current.length >= limits.maxBatchMessages)) close();
-    bytes += m.bytes + (current.length ? 1 : 0);
-    current.push(m);
-    if (endsAt.includes(m.offset)) close();
+    const added = m.bytes + (this.current.length ? 1 : 0);
+    if (this.current.length && (this.bytes + added > this.limits.maxBatchBytes || this.current.length >= this.limits.maxBatchMessages)) this.close(closed);
+    this.bytes += m.bytes + (this.current.length ? 1 : 0);
+    this.current.push(m);
+    if (this.endsAt.includes(m.offset)) this.close(closed);
+    return closed;
   }
-  close();
+
+  /** The last chunk, when messages are left over. */
+  finish(): Chunk[] {
+    const closed: Chunk[] = [];
+    this.close(closed);
+    return closed;
+  }
+
+  private close(into: Chunk[]): void {
+    if (this.current.length) into.push({ kind: 'fire', messages: this.current, bytes: this.bytes });
+    this.current = [];
+    this.bytes = EMPTY_BODY_BYTES;
+  }
+}
+
+/** All of a partition's messages cut into fires at once (see ChunkCutter). */
+export function cutChunks(messages: SizedMessage[], limits: ChunkLimits, endsAt: readonly string[] = []): Chunk[] {
+  const cutter = new ChunkCutter(limits, endsAt);
+  const chunks: Chunk[] = [];
+  for (const m of messages) chunks.push(...cutter.add(m));
+  chunks.push(...cutter.finish());
   return chunks;
 }
 
@@ -105,3 +130,31 @@ export const fireBody = (chunk: { messages: SizedMessage[] }) => ({ messages: ch
 
 /** The same body as JSON text, spliced from the messages' own (nothing stringified again). */
 export const fireBodyJson = (chunk: { messages: SizedMessage[] }) => `{"messages":[${chunk.messages.map((m) => m.json).join(',')}]}`;
+
+/**
+ * A batch's chunks, cut only as far as asked: its messages are decoded up to the chunk wanted and
+ * no further, so the first fire of a batch of tens of thousands of messages leaves after one
+ * fire's worth of decoding, and the rest is decoded while the controller works on it.
+ */
+export class LazyChunks<M> {
+  /** The chunks cut so far, in order. */
+  readonly cut: Chunk[] = [];
+  private next = 0;
+  private finished = false;
+
+  constructor(
+    private readonly messages: readonly M[],
+    private readonly decode: (m: M) => SizedMessage,
+    private readonly cutter: ChunkCutter,
+  ) {}
+
+  /** True when chunk `i` exists (decoding and cutting on to it). */
+  has(i: number): boolean {
+    while (this.cut.length <= i && this.next < this.messages.length) this.cut.push(...this.cutter.add(this.decode(this.messages[this.next++])));
+    if (this.cut.length <= i && !this.finished) {
+      this.finished = true;
+      this.cut.push(...this.cutter.finish());
+    }
+    return this.cut.length > i;
+  }
+}

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { Logger } from '../../src/logging/logger.js';
 import type { FeedFireJob } from '../kit/fire-queue.js';
@@ -7,7 +8,7 @@ import type { Registration } from '../kit/registration.js';
 import type { Registrations } from '../kit/registrations.js';
 import { groupIdOf, type KafkaFeedConfig } from './kafka-config.js';
 import { kafkaClient } from './kafka-client.js';
-import { cutChunks, decodeMessage, fireBody, fireBodyJson, type Chunk, type SizedMessage } from './messages.js';
+import { ChunkCutter, decodeMessage, fireBody, fireBodyJson, LazyChunks, type Chunk, type SizedMessage } from './messages.js';
 
 export type KafkaRegistration = Registration<KafkaFeedConfig>;
 
@@ -188,33 +189,40 @@ export class TriggerConsumer {
     const keepAlive = setInterval(() => payload.heartbeat().catch(() => undefined), 1000);
     try {
       const c = this.reg.config;
-      const sized = batch.messages.map((m) => decodeMessage(batch.topic, batch.partition, m, c));
       const pending = this.pending.get(batch.partition);
       const sameStart = pending?.first === batch.messages[0].offset;
       if (pending && !sameStart) this.pending.delete(batch.partition);
-      const chunks = cutChunks(sized, c, sameStart ? pending!.ends : []);
+      const chunks = new LazyChunks(batch.messages, (m) => decodeMessage(batch.topic, batch.partition, m, c), new ChunkCutter(c, sameStart ? pending!.ends : []));
       // Up to `firesInFlight` fires at once; outcomes are taken, and offsets committed, in order.
       const inFlight: Promise<ChunkOutcome>[] = [];
       const launch = (i: number) => {
-        const chunk = chunks[i];
+        const chunk = chunks.cut[i];
         const attempts = i === 0 && sameStart ? pending! : undefined;
         inFlight[i] = chunk.kind === 'fire' ? this.fire(batch.topic, batch.partition, chunk.messages, attempts) : this.oversize(batch.topic, batch.partition, chunk);
       };
-      for (let i = 0; i < chunks.length; i++) {
-        for (let j = i; j < Math.min(chunks.length, i + this.o.firesInFlight); j++) if (!inFlight[j]) launch(j);
+      const width = this.o.firesInFlight;
+      for (let i = 0; chunks.has(i); i++) {
+        // Fires are launched in order: the ones below inFlight.length are out already.
+        for (let j = inFlight.length; j < i + width && chunks.has(j); j++) {
+          launch(j);
+          // Let the fire go out (and the other partitions' batches start theirs) before decoding on.
+          await yieldToIo();
+        }
+        // The next fire is decoded while these are out.
+        chunks.has(i + width);
         const outcome = await inFlight[i];
         if (outcome.next !== 'done' || this.stopped || !payload.isRunning() || payload.isStale()) {
           // The fires after it may have been accepted: they are fired again with the same keys.
           await Promise.allSettled(inFlight.slice(i + 1));
           if (outcome.next === 'retry') {
-            const ends = chunks.slice(i, inFlight.length).map(endOf);
-            this.pending.set(batch.partition, { first: startOf(chunks[i]), ends, attempts: outcome.attempts, throttled: outcome.throttled });
+            const ends = chunks.cut.slice(i, inFlight.length).map(endOf);
+            this.pending.set(batch.partition, { first: startOf(chunks.cut[i]), ends, attempts: outcome.attempts, throttled: outcome.throttled });
             this.backOff(payload, batch.partition, outcome.delayMs);
           }
           return;
         }
         this.pending.delete(batch.partition);
-        const last = endOf(chunks[i]);
+        const last = endOf(chunks.cut[i]);
         payload.resolveOffset(last);
         await payload.commitOffsetsIfNecessary();
         this.o.onLag(batch.partition, Math.max(0, Number(batch.highWatermark) - Number(last) - 1));

@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { groupIdOf } from '../../feeds/kafka/kafka-config.js';
-import { cutChunks, decodeMessage, EMPTY_BODY_BYTES, fireBody, fireBodyJson, type SizedMessage } from '../../feeds/kafka/messages.js';
+import { ChunkCutter, cutChunks, decodeMessage, LazyChunks, EMPTY_BODY_BYTES, fireBody, fireBodyJson, type SizedMessage } from '../../feeds/kafka/messages.js';
 import { parseBrokers, validateKafkaCreate, validateKafkaUpdate } from '../../feeds/kafka/validate.js';
 import { HubError } from '../../src/entities/errors.js';
 
@@ -144,6 +144,21 @@ describe('kafka messages in fires', () => {
     expect(cutChunks(messages, { maxBatchBytes: 900_000, maxBatchMessages: 10 }).map((c) => (c.kind === 'fire' ? c.messages.length : 0))).toEqual([10, 10, 5]);
     const capped = cutChunks(messages, { maxBatchBytes: 900_000, maxBatchMessages: 10 }, ['3', '8']);
     expect(capped.map((c) => (c.kind === 'fire' ? [c.messages[0].offset, c.messages.at(-1)!.offset] : []))).toEqual([['0', '3'], ['4', '8'], ['9', '18'], ['19', '24']]);
+  });
+
+  it('cuts a batch lazily: a chunk is decoded only when asked for, and the chunks are those cutChunks makes', () => {
+    const raw = Array.from({ length: 25 }, (_, i) => msg(i, 'x'.repeat(10)));
+    const limits = { maxBatchBytes: 900_000, maxBatchMessages: 10 };
+    let decoded = 0;
+    const lazy = new LazyChunks(raw, (m) => (decoded++, decodeMessage('t', 0, m, flags)), new ChunkCutter(limits));
+    expect(lazy.has(0)).toBe(true);
+    // The first chunk closes when the 11th message arrives: nothing further is decoded.
+    expect(decoded).toBe(11);
+    expect(lazy.has(2)).toBe(true);
+    expect(lazy.has(3)).toBe(false);
+    expect(decoded).toBe(25);
+    const whole = cutChunks(raw.map((m) => decodeMessage('t', 0, m, flags)), limits);
+    expect(lazy.cut.map((c) => (c.kind === 'fire' ? c.messages.map((m) => m.offset) : []))).toEqual(whole.map((c) => (c.kind === 'fire' ? c.messages.map((m) => m.offset) : [])));
   });
 
   it('sets a message over the limit apart, between the fires before and after it (checklist 54)', () => {
