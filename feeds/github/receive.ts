@@ -1,6 +1,7 @@
 import { verify } from '@octokit/webhooks-methods';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError, notFound } from '../../src/entities/errors.js';
+import { appendField, withJsonText } from '../../src/store/json-text.js';
 import { parseObject, rawBody, rawJsonBodies } from '../kit/hooks.js';
 import { registrationId } from '../kit/registration.js';
 import type { GitHubConfig } from './github-config.js';
@@ -39,8 +40,8 @@ async function receive(provider: GitHubProvider, req: FastifyRequest<{ Params: P
   const got = await provider.registrations.get<GitHubConfig>(id);
   if (!got) throw notFound('There is no GitHub feed registration at this URL.');
   const reg = got.doc;
-  const raw = rawBody(req.body);
-  if (!(await verify(reg.config.secret, raw.toString('utf8'), signature!).catch(() => false))) {
+  const raw = rawBody(req.body).toString('utf8');
+  if (!(await verify(reg.config.secret, raw, signature!).catch(() => false))) {
     provider.events?.count(provider.name, 'rejected');
     throw new HubError(400, 'BAD_SIGNATURE', 'signature does not match event payload and secret');
   }
@@ -61,7 +62,7 @@ async function receive(provider: GitHubProvider, req: FastifyRequest<{ Params: P
       generation: reg.generation,
       namespace: reg.namespace,
       trigger: reg.trigger,
-      payload: { ...payload, github: { event, delivery, hookId: header(req, 'x-github-hook-id') ?? reg.config.hookId } },
+      payload: withGitHub(payload, raw, { event: event!, delivery: delivery!, hookId: header(req, 'x-github-hook-id') ?? reg.config.hookId }),
       idempotencyKey: `github:${delivery}`,
       eventTime: Date.now(),
     });
@@ -73,4 +74,12 @@ async function receive(provider: GitHubProvider, req: FastifyRequest<{ Params: P
   const at = new Date().toISOString();
   provider.lastDeliveries.note<GitHubConfig>(id, (cur) => ({ ...cur, config: { ...cur.config, lastDelivery: { id: delivery!, event: event!, at } } }));
   return reply.code(202).send({ ok: true, fired: 'queued', delivery });
+}
+
+/**
+ * The fire payload: GitHub's event with what we know of the delivery under `github`. Its JSON
+ * text is made from the delivery's own (already parsed, so valid), noted on it for the stores.
+ */
+function withGitHub(event: Record<string, unknown>, eventJson: string, github: { event: string; delivery: string; hookId?: unknown }): Record<string, unknown> {
+  return withJsonText({ ...event, github }, appendField(eventJson, 'github', JSON.stringify(github)));
 }

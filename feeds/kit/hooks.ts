@@ -29,10 +29,10 @@ export function rawBody(body: unknown): Buffer {
 }
 
 /** The JSON object in a verified body, or a 400. */
-export function parseObject(raw: Buffer): Record<string, unknown> {
+export function parseObject(raw: Buffer | string): Record<string, unknown> {
   let v: unknown;
   try {
-    v = JSON.parse(raw.toString('utf8'));
+    v = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
   } catch (err) {
     throw new HubError(400, 'MALFORMED', `The request content was malformed:\n${(err as Error).message}`);
   }

@@ -2,6 +2,7 @@ import type { ActivationDoc, Identity } from '../entities/documents.js';
 import { HubError } from '../entities/errors.js';
 import { parseQualifiedName, type EntityRef } from '../entities/names.js';
 import type { Logger } from '../logging/logger.js';
+import { appendField, jsonTextOf, withJsonText } from '../store/json-text.js';
 import type { DeadLetters } from './dead-letters.js';
 import { fireArgs, type FireJob, type FireStep, type RuleOutcome } from './fire-job.js';
 import { matches, type Pattern } from './rule-filter.js';
@@ -124,10 +125,22 @@ export class FanOut {
       activationId: job.fireId,
       start: job.start,
       end: 0,
-      response: { statusCode: 0, status: 'success', success: true, result: job.payload },
+      response: recordResponse(job.payload),
       logs: job.rules.map((r) => JSON.stringify(job.outcomes[r.ruleId] satisfies RuleOutcome)),
       annotations: [],
       entityPaths: [job.trigger.name],
     };
   }
+}
+
+/**
+ * A trigger record's response: the payload is its result. When the payload's JSON text is at
+ * hand (noted as it was parsed), the response's own text is made from it, so the store writes
+ * the record without stringifying the payload again.
+ */
+function recordResponse(payload: Record<string, unknown>): ActivationDoc['response'] {
+  const head = { statusCode: 0, status: 'success', success: true } as const;
+  const response = { ...head, result: payload };
+  const text = jsonTextOf(payload);
+  return text === undefined ? response : withJsonText(response, appendField(JSON.stringify(head), 'result', text));
 }

@@ -125,6 +125,32 @@ describe('rule arguments', () => {
   });
 });
 
+describe('the payload as sent', () => {
+  it('is the trigger record\'s result and the action\'s arguments, whatever its spacing and escapes', async () => {
+    await api('PUT', '/actions/payload-echo', { exec: { kind: 'nodejs:default', code: 'function main(p) { return { got: p.nested, x: p.x, n: p.n }; }' } });
+    expect((await api('PUT', '/triggers/payload-t')).status).toBe(200);
+    expect((await api('PUT', '/rules/payload-r', { trigger: '/_/payload-t', action: '/_/payload-echo' })).status).toBe(200);
+    // The store writes a payload as the text it came in (not stringified again): it must read back the same.
+    const rawBody = ' {"x": "\\u00e9\\"q\\"", "n": 1.50,\n "nested": {"a": [1, 2], "s": "\u2028"}, "x2": null} \n';
+    const fired = await http(wh.apiHost, 'POST', '/api/v1/namespaces/_/triggers/payload-t', { auth: wh.guestAuth, rawBody });
+    expect(fired.status).toBe(202);
+    const trace = await until('the fan-out', async () => {
+      const t = await api('GET', `/activations/${fired.body.activationId}/trace`);
+      return t.status === 200 && t.body.state === 'done' ? t.body : undefined;
+    });
+    const expected = { x: 'é"q"', n: 1.5, nested: { a: [1, 2], s: '\u2028' }, x2: null };
+    expect(JSON.parse(rawBody)).toEqual(expected);
+    const record = await api('GET', `/activations/${fired.body.activationId}`);
+    expect(record.body.response).toMatchObject({ status: 'success', success: true });
+    expect(record.body.response.result).toEqual(expected);
+    const run = await until('the action record', async () => {
+      const got = await api('GET', `/activations/${trace.rules[0].activation.activationId}`);
+      return got.status === 200 ? got.body : undefined;
+    });
+    expect(run.response.result).toEqual({ got: expected.nested, x: expected.x, n: 1.5 });
+  });
+});
+
 describe('idempotency keys', () => {
   it('returns the first fire for a repeated X-Idempotency-Key and fires nothing', async () => {
     await api('PUT', '/triggers/once');

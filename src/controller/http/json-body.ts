@@ -8,15 +8,29 @@ import { HubError } from '../../entities/errors.js';
  */
 export function installJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser(/^application\/(.+\+)?json/i, { parseAs: 'string' }, (_req, body, done) => {
-    const text = (body as string).trim();
+  app.addContentTypeParser(/^application\/(.+\+)?json/i, { parseAs: 'string' }, (_req, raw, done) => {
+    const text = (raw as string).trim();
     if (text === '') return done(null, undefined);
+    let body: unknown;
     try {
-      done(null, JSON.parse(text));
+      body = JSON.parse(text);
     } catch (err) {
-      done(new HubError(400, 'MALFORMED', `The request content was malformed:\n${(err as Error).message}`), undefined);
+      return done(new HubError(400, 'MALFORMED', `The request content was malformed:\n${(err as Error).message}`), undefined);
     }
+    if (body !== null && typeof body === 'object') texts.set(body, text);
+    done(null, body);
   });
+}
+
+/**
+ * The text each parsed JSON body came as, for the routes that store a body as it is (a fire's
+ * payload): see bodyJsonText. Weak: it goes with the request.
+ */
+const texts = new WeakMap<object, string>();
+
+/** The JSON text a parsed request body object came as (parsed from it, so equal to it). */
+export function bodyJsonText(body: unknown): string | undefined {
+  return body !== null && typeof body === 'object' ? texts.get(body) : undefined;
 }
 
 /** The body as an object, or a 400 naming what was wrong. */

@@ -11,6 +11,7 @@ import {
   type EntityQuery,
   type Stored,
 } from '../artifact-store.js';
+import { stringifyDoc } from '../json-text.js';
 import { newRevSuffix } from '../rev-suffix.js';
 import { DurableLog } from './durable-log.js';
 import { lockDataDir } from './dir-lock.js';
@@ -328,7 +329,7 @@ export class EmbeddedArtifactStore implements ArtifactStore {
       // A delete kills the line it deletes and is itself dead once compacted.
       this.deadBytes += line.length;
     } else {
-      const json = JSON.stringify(r.doc);
+      const json = stringifyDoc(r.doc);
       const { doc: _doc, ...head } = r;
       line = logLine(head, json);
       this.apply(r, Held.fromJson(json), line.length);

@@ -1,0 +1,53 @@
+/**
+ * JSON text that rides along with the value it was parsed from (or made for), so that a store
+ * writing the value as JSON can write that text instead of walking the value again. A fire's
+ * payload is the case: up to a megabyte (a Kafka batch), parsed once from the request, and
+ * written again as part of the fire job and of the trigger record.
+ *
+ * The text is kept in a non-enumerable symbol property: JSON.stringify and object spread ignore
+ * it, so a copy never carries a text that might not match it. Attach it only to a value that is
+ * not changed afterwards (fire payloads are not).
+ */
+const TEXT = Symbol('whiskhub.jsonText');
+
+/** Notes `text` as the JSON of `value` (which must not change afterwards); answers `value`. */
+export function withJsonText<T extends object>(value: T, text: string): T {
+  Object.defineProperty(value, TEXT, { value: text, enumerable: false, configurable: true });
+  return value;
+}
+
+/** The JSON text noted on a value, if any. */
+export function jsonTextOf(value: unknown): string | undefined {
+  return value !== null && typeof value === 'object' ? ((value as Record<symbol, unknown>)[TEXT] as string | undefined) : undefined;
+}
+
+/**
+ * `JSON.stringify(doc)`, except that a top-level field whose value has its JSON text noted is
+ * written as that text (fields are kept in order). Deeper values are stringified as usual.
+ */
+export function stringifyDoc(doc: object): string {
+  const own = jsonTextOf(doc);
+  if (own !== undefined) return own;
+  const entries = Object.entries(doc);
+  if (!entries.some(([, v]) => jsonTextOf(v) !== undefined)) return JSON.stringify(doc);
+  let out = '';
+  for (const [k, v] of entries) {
+    const text = jsonTextOf(v) ?? JSON.stringify(v);
+    // As JSON.stringify does: undefined, functions and symbols leave their field out.
+    if (text === undefined) continue;
+    out += `${out ? ',' : '{'}${JSON.stringify(k)}:${text}`;
+  }
+  return out ? `${out}}` : '{}';
+}
+
+/**
+ * The JSON object text `objectJson` with one more field at its end, `key` set to the JSON text
+ * `valueJson`. A field of that name earlier in the object is overridden, as JSON.parse keeps the
+ * last of repeated names (the same outcome as `{ ...object, [key]: value }`).
+ */
+export function appendField(objectJson: string, key: string, valueJson: string): string {
+  const text = objectJson.trimEnd();
+  const body = text.slice(0, -1);
+  const empty = body.trimEnd().endsWith('{');
+  return `${body}${empty ? '' : ','}${JSON.stringify(key)}:${valueJson}}`;
+}

@@ -1,0 +1,56 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createEmbeddedStore } from '../../src/store/embedded/embedded-store.js';
+import { appendField, jsonTextOf, stringifyDoc, withJsonText } from '../../src/store/json-text.js';
+
+describe('JSON text noted on a value', () => {
+  it('is invisible to JSON.stringify and to copies', () => {
+    const payload = withJsonText({ a: 1 }, '{"a":1}');
+    expect(jsonTextOf(payload)).toBe('{"a":1}');
+    expect(JSON.stringify(payload)).toBe('{"a":1}');
+    expect(Object.keys(payload)).toEqual(['a']);
+    expect(jsonTextOf({ ...payload })).toBeUndefined();
+    expect(jsonTextOf(null)).toBeUndefined();
+    expect(jsonTextOf('text')).toBeUndefined();
+  });
+
+  it('stringifyDoc writes a top-level field as its noted text, everything else as JSON.stringify does', () => {
+    const text = ' {"b": [1, 2],\n "é": "\\u00e9"} ';
+    const payload = withJsonText(JSON.parse(text), text);
+    const doc = { id: 'x', gone: undefined, fn: () => 1, payload, nested: { payload }, n: 2 };
+    const out = stringifyDoc(doc);
+    // The text as it came (spaces and escapes), not made again; the nested copy stringified.
+    expect(out).toBe(`{"id":"x","payload":${text},"nested":{"payload":{"b":[1,2],"é":"é"}},"n":2}`);
+    expect(JSON.parse(out)).toEqual(JSON.parse(JSON.stringify(doc)));
+    // Without noted text anywhere: exactly JSON.stringify.
+    expect(stringifyDoc({ a: [1, { b: null }], c: 'd' })).toBe(JSON.stringify({ a: [1, { b: null }], c: 'd' }));
+    // The whole document's own text wins.
+    expect(stringifyDoc(withJsonText({ a: 1 }, '{"a": 1}'))).toBe('{"a": 1}');
+  });
+
+  it('appendField adds a field at the end, overriding one of the same name as a spread does', () => {
+    const cases: [string, unknown][] = [
+      ['{}', {}],
+      [' { } \n', {}],
+      ['{"a":1}', { a: 1 }],
+      ['{"github":"theirs","b":{"c":[]}}  ', { github: 'theirs', b: { c: [] } }],
+    ];
+    for (const [text, value] of cases) {
+      const out = appendField(text, 'github', '{"event":"push"}');
+      expect(JSON.parse(out)).toEqual({ ...(value as object), github: { event: 'push' } });
+    }
+  });
+
+  it('is what the embedded store writes, and reads back after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'whiskhub-json-text-'));
+    const store = await createEmbeddedStore(dir);
+    const text = '{"messages":[{"offset":1,"value":{"x":"y"}}],  "k": 1}';
+    await store.putDoc('jobs', 'j1', { id: 'j1', payload: withJsonText(JSON.parse(text), text), outcomes: {} });
+    await store.close();
+    const again = await createEmbeddedStore(dir);
+    expect((await again.getDoc('jobs', 'j1'))?.doc).toEqual({ id: 'j1', payload: JSON.parse(text), outcomes: {} });
+    await again.close();
+  });
+});
