@@ -1,7 +1,7 @@
 import { verify } from '@octokit/webhooks-methods';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError, notFound } from '../../src/entities/errors.js';
-import { appendField, withJsonText } from '../../src/store/json-text.js';
+import { appendField, withJsonText } from '../../src/entities/json-text.js';
 import { parseObject, rawBody, rawJsonBodies } from '../kit/hooks.js';
 import { registrationId } from '../kit/registration.js';
 import type { GitHubConfig } from './github-config.js';

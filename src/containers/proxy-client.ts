@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import { stringifyDoc } from '../entities/json-text.js';
 
 /**
  * HTTP to one container's action proxy (/init, /run), shared by the factories. One keep-alive
@@ -47,7 +48,8 @@ export class ProxyClient {
   async post(path: string, payload: unknown, timeoutMs: number): Promise<ProxyCallResult> {
     const start = Date.now();
     const deadline = start + timeoutMs;
-    const data = JSON.stringify(payload);
+    // A /run's `value` may carry its JSON text already (a fire's arguments): see json-text.ts.
+    const data = payload !== null && typeof payload === 'object' ? stringifyDoc(payload) : JSON.stringify(payload);
     let retriedReset = false;
     for (;;) {
       const attempt = await this.attempt(path, data, deadline);

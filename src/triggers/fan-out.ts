@@ -2,7 +2,7 @@ import type { ActivationDoc, Identity } from '../entities/documents.js';
 import { HubError } from '../entities/errors.js';
 import { parseQualifiedName, type EntityRef } from '../entities/names.js';
 import type { Logger } from '../logging/logger.js';
-import { appendField, jsonTextOf, withJsonText } from '../store/json-text.js';
+import { appendField, jsonTextOf, withJsonText } from '../entities/json-text.js';
 import type { DeadLetters } from './dead-letters.js';
 import { fireArgs, type FireJob, type FireStep, type RuleOutcome } from './fire-job.js';
 import { matches, type Pattern } from './rule-filter.js';

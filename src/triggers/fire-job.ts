@@ -1,3 +1,4 @@
+import { jsonTextOf, mergeObjectTexts, withJsonText } from '../entities/json-text.js';
 import type { RuleLink } from '../entities/documents.js';
 
 /** One rule's final outcome, as the trigger record's log line shows it (OpenWhisk's shape, plus `skipped` and `deadLetter`). */
@@ -46,7 +47,12 @@ export interface FireJob {
 
 /** What each rule's action receives: trigger parameters < __ow_headers < fire payload. */
 export function fireArgs(job: FireJob): Record<string, unknown> {
-  return job.args ?? { ...job.baseArgs, ...job.payload };
+  if (job.args) return job.args;
+  const args = { ...job.baseArgs, ...job.payload };
+  // The payload's text, when noted, makes the arguments' text: the action gets it without the
+  // payload (up to a megabyte) being stringified again.
+  const payloadText = jsonTextOf(job.payload);
+  return payloadText === undefined ? args : withJsonText(args, mergeObjectTexts(JSON.stringify(job.baseArgs), payloadText));
 }
 
 /** What one pass over a job decided. */

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { appendField, jsonTextOf, stringifyDoc, withJsonText } from '../../src/store/json-text.js';
+import { mergeArguments } from '../../src/controller/invoke/merge-parameters.js';
+import type { ActionDoc } from '../../src/entities/documents.js';
+import { appendField, jsonTextOf, mergeObjectTexts, stringifyDoc, withJsonText } from '../../src/entities/json-text.js';
 
 describe('JSON text noted on a value', () => {
   it('is invisible to JSON.stringify and to copies', () => {
@@ -52,5 +54,36 @@ describe('JSON text noted on a value', () => {
     const again = await createEmbeddedStore(dir);
     expect((await again.getDoc('jobs', 'j1'))?.doc).toEqual({ id: 'j1', payload: JSON.parse(text), outcomes: {} });
     await again.close();
+  });
+
+  it('mergeObjectTexts is the text of a spread of the two', () => {
+    const pairs: [object, string][] = [
+      [{}, '{}'],
+      [{ a: 1 }, ' { } '],
+      [{}, '{"a":1}'],
+      [{ a: 1, b: 2 }, '\n{"b": 3, "c": {"d": [4]}}\n'],
+    ];
+    for (const [first, secondText] of pairs) {
+      const merged = JSON.parse(mergeObjectTexts(JSON.stringify(first), secondText));
+      const spread = { ...first, ...JSON.parse(secondText) };
+      expect(merged).toEqual(spread);
+      expect(Object.keys(merged)).toEqual(Object.keys(spread));
+    }
+  });
+
+  it('an action\'s /run content carries the text of a noted payload merged over its parameters, unless an init parameter takes part of it', () => {
+    const action = (parameters: { key: string; value: unknown; init?: boolean }[]) => ({ parameters, annotations: [] }) as unknown as ActionDoc;
+    const payloadText = '{"b": "payload", "c": 3}';
+    const payload = () => withJsonText(JSON.parse(payloadText), payloadText);
+    const plain = mergeArguments(action([]), undefined, undefined, payload());
+    expect(jsonTextOf(plain.content)).toBe(payloadText);
+    const withDefaults = mergeArguments(action([{ key: 'a', value: 1 }, { key: 'b', value: 'default' }]), undefined, undefined, payload());
+    expect(withDefaults.content).toEqual({ a: 1, b: 'payload', c: 3 });
+    expect(JSON.parse(jsonTextOf(withDefaults.content)!)).toEqual(withDefaults.content);
+    // `c` goes to /init as environment, not to /run: the payload's text no longer matches.
+    const withInit = mergeArguments(action([{ key: 'c', value: 0, init: true }]), undefined, undefined, payload());
+    expect(withInit.content).toEqual({ b: 'payload' });
+    expect(jsonTextOf(withInit.content)).toBeUndefined();
+    expect(stringifyDoc({ value: withInit.content })).toBe('{"value":{"b":"payload"}}');
   });
 });

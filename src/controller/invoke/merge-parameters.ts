@@ -1,6 +1,7 @@
 import type { ActionDoc, PackageDoc } from '../../entities/documents.js';
 import { badRequest } from '../../entities/errors.js';
 import { getValue, mergeKeyValues } from '../../entities/params.js';
+import { jsonTextOf, mergeObjectTexts, withJsonText } from '../../entities/json-text.js';
 
 export interface MergedArguments {
   /** What /run receives as `value`. */
@@ -33,9 +34,18 @@ export function mergeArguments(
   const content: Record<string, unknown> = {};
   const initArgs: Record<string, unknown> = {};
   for (const p of params) (p.init ? initArgs : content)[p.key] = p.value;
+  let toInit = false;
   for (const [k, v] of Object.entries(payload)) {
-    if (k in initArgs) initArgs[k] = v;
-    else content[k] = v;
+    if (k in initArgs) {
+      initArgs[k] = v;
+      toInit = true;
+    } else content[k] = v;
+  }
+  // The payload's text, when noted (a fire's), makes the content's: /run gets it as it came.
+  const payloadText = jsonTextOf(payload);
+  if (payloadText !== undefined && !toInit) {
+    const defaults = params.filter((p) => !p.init);
+    withJsonText(content, defaults.length ? mergeObjectTexts(JSON.stringify(Object.fromEntries(defaults.map((p) => [p.key, p.value]))), payloadText) : payloadText);
   }
   return { content, initArgs };
 }

@@ -9,7 +9,7 @@ import type { ControllerContext } from '../context.js';
 import { deleteEntity, getTyped, flag, putEntity, requireOwner, resolveNamespace } from '../entity-access.js';
 import { fireTrigger } from '../fire-trigger.js';
 import { bodyJsonText, objectBody } from '../http/json-body.js';
-import { withJsonText } from '../../store/json-text.js';
+import { withJsonText } from '../../entities/json-text.js';
 import { parseListQuery } from '../list-query.js';
 import { triggerJson, triggerSummary } from '../serialize.js';
 

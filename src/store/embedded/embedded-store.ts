@@ -11,7 +11,7 @@ import {
   type EntityQuery,
   type Stored,
 } from '../artifact-store.js';
-import { stringifyDoc } from '../json-text.js';
+import { stringifyDoc } from '../../entities/json-text.js';
 import { newRevSuffix } from '../rev-suffix.js';
 import { DurableLog } from './durable-log.js';
 import { lockDataDir } from './dir-lock.js';

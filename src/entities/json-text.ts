@@ -51,3 +51,16 @@ export function appendField(objectJson: string, key: string, valueJson: string):
   const empty = body.trimEnd().endsWith('{');
   return `${body}${empty ? '' : ','}${JSON.stringify(key)}:${valueJson}}`;
 }
+
+/**
+ * The JSON text of `{ ...first, ...second }` from the two objects' texts: the fields of both, in
+ * order, a name repeated in `second` overriding the one in `first` (JSON.parse keeps the last
+ * value of a repeated name, at the first one's place, as the spread does).
+ */
+export function mergeObjectTexts(firstJson: string, secondJson: string): string {
+  const first = firstJson.trimEnd().slice(0, -1);
+  const second = secondJson.trimStart().slice(1);
+  const firstEmpty = first.trimEnd().endsWith('{');
+  const secondEmpty = second.trimStart().startsWith('}');
+  return firstEmpty || secondEmpty ? `${first}${second}` : `${first},${second}`;
+}
