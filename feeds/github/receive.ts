@@ -2,7 +2,7 @@ import { verify } from '@octokit/webhooks-methods';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError, notFound } from '../../src/entities/errors.js';
 import { appendField, withJsonText } from '../../src/entities/json-text.js';
-import { parseObject, rawBody, rawJsonBodies } from '../kit/hooks.js';
+import { parseObject, queueDelivery, rawBody, rawJsonBodies } from '../kit/hooks.js';
 import { registrationId } from '../kit/registration.js';
 import type { GitHubConfig } from './github-config.js';
 import type { GitHubProvider } from './start.js';
@@ -51,24 +51,29 @@ async function receive(provider: GitHubProvider, req: FastifyRequest<{ Params: P
   if (!reg.config.events.includes('*') && !reg.config.events.includes(event!)) {
     return reply.code(200).send({ ok: true, fired: false, reason: `the feed does not fire for '${event}' events` });
   }
-  if (!(await provider.deliveries.claim(id, delivery!))) {
+  const outcome = await queueDelivery(
+    provider.deliveries,
+    id,
+    delivery!,
+    () =>
+      provider.events!.enqueue({
+        id: `${id}/${delivery}`,
+        registrationId: id,
+        generation: reg.generation,
+        namespace: reg.namespace,
+        trigger: reg.trigger,
+        payload: withGitHub(payload, raw, { event: event!, delivery: delivery!, hookId: header(req, 'x-github-hook-id') ?? reg.config.hookId }),
+        idempotencyKey: `github:${delivery}`,
+        eventTime: Date.now(),
+      }),
+    (err) => {
+      provider.events!.count(provider.name, 'claim-failed');
+      req.log.warn({ registration: id, delivery, error: (err as Error).message }, 'github delivery queued, but its claim was not written: a redelivery may fire again');
+    },
+  );
+  if (outcome === 'duplicate') {
     provider.events?.count(provider.name, 'duplicate');
     return reply.code(200).send({ ok: true, fired: false, reason: 'delivery already received' });
-  }
-  try {
-    await provider.events!.enqueue({
-      id: `${id}/${delivery}`,
-      registrationId: id,
-      generation: reg.generation,
-      namespace: reg.namespace,
-      trigger: reg.trigger,
-      payload: withGitHub(payload, raw, { event: event!, delivery: delivery!, hookId: header(req, 'x-github-hook-id') ?? reg.config.hookId }),
-      idempotencyKey: `github:${delivery}`,
-      eventTime: Date.now(),
-    });
-  } catch (err) {
-    await provider.deliveries.release(id, delivery!);
-    throw err;
   }
   provider.events!.count(provider.name, 'received');
   const at = new Date().toISOString();

@@ -115,6 +115,11 @@ export class Deliveries {
       .finally(() => (this.sweeping = undefined));
   }
 
+  /** True when this delivery id was claimed already. */
+  async seen(registrationId: string, deliveryId: string): Promise<boolean> {
+    return (await this.store.getDoc(COLLECTION, `${registrationId}/${deliveryId}`)) !== undefined;
+  }
+
   /** Forgets a claim (its fire could not be queued, so a redelivery must get through). */
   async release(registrationId: string, deliveryId: string): Promise<void> {
     const got = await this.store.getDoc(COLLECTION, `${registrationId}/${deliveryId}`);
@@ -163,4 +168,35 @@ export class LastDeliveryNotes {
     }
     this.waiting.delete(id);
   }
+}
+
+/**
+ * Queues a delivery's fire once: 'queued', or 'duplicate' when its id was claimed before.
+ *
+ * The fire is queued together with the claim, never after it: a crash between a durable claim and
+ * its fire would refuse the redelivery (Slack retries by itself) and lose the event. At worst a
+ * crash leaves the fire without its claim, so a redelivery fires again: at least once. The job is
+ * named after the delivery, so a concurrent duplicate queues nothing new (both queues ignore a
+ * second job of the same id). The two writes go out at once: on the embedded store they share one
+ * durable write (one fsync) instead of waiting for one another. A claim that fails to be written
+ * leaves its fire queued (the caller is told, to count it): the answer is still 'queued'.
+ */
+export async function queueDelivery(
+  deliveries: Deliveries,
+  registrationId: string,
+  deliveryId: string,
+  enqueue: () => Promise<void>,
+  onClaimError: (err: unknown) => void,
+): Promise<'queued' | 'duplicate'> {
+  if (await deliveries.seen(registrationId, deliveryId)) return 'duplicate';
+  const [queued, claimed] = await Promise.allSettled([enqueue(), deliveries.claim(registrationId, deliveryId)]);
+  if (queued.status === 'rejected') {
+    if (claimed.status === 'fulfilled' && claimed.value) await deliveries.release(registrationId, deliveryId);
+    throw queued.reason;
+  }
+  if (claimed.status === 'rejected') {
+    onClaimError(claimed.reason);
+    return 'queued';
+  }
+  return claimed.value ? 'queued' : 'duplicate';
 }

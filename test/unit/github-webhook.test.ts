@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
@@ -9,14 +9,14 @@ import { GitHubHooksApi } from '../../feeds/github/hooks-api.js';
 import { githubHooks } from '../../feeds/github/receive.js';
 import { GitHubProvider } from '../../feeds/github/start.js';
 import { parseEvents, validateGitHubCreate, validateGitHubUpdate } from '../../feeds/github/validate.js';
-import { Deliveries, HOOKS_PREFIX } from '../../feeds/kit/hooks.js';
+import { Deliveries, HOOKS_PREFIX, queueDelivery } from '../../feeds/kit/hooks.js';
 import type { FeedEvents } from '../../feeds/kit/provider.js';
 import { Registrations } from '../../feeds/kit/registrations.js';
 import type { Registration } from '../../feeds/kit/registration.js';
 import { HubError } from '../../src/entities/errors.js';
 import { installErrorHandling } from '../../src/controller/http/error-handler.js';
 import { createLogger } from '../../src/logging/logger.js';
-import type { ArtifactStore } from '../../src/store/artifact-store.js';
+import { StoreConflictError, type ArtifactStore } from '../../src/store/artifact-store.js';
 import { createEmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 
 const base = { username: 'octocat', repository: 'hello-world', accessToken: 'ghp_x', events: 'push' };
@@ -147,5 +147,62 @@ describe('delivery claims', () => {
     expect(left).toEqual(['github/guest/t/d4', 'github/guest/t/d5']);
     expect(await deliveries.sweep(now + 1)).toBe(2);
     await claimsStore.close();
+  });
+});
+
+describe('queueing a delivery once', () => {
+  const setUp = async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'whiskhub-queue-delivery-'));
+    const store = await createEmbeddedStore(dir);
+    const deliveries = new Deliveries(store);
+    let enqueued = 0;
+    // As the fire queues do: a job named after the delivery, a second one of the same name ignored.
+    const enqueue = (delivery: string) => async () => {
+      enqueued++;
+      await store.putDoc('jobs', delivery, { delivery }).catch((err) => {
+        if (!(err instanceof StoreConflictError)) throw err;
+      });
+    };
+    const claimErrors: unknown[] = [];
+    const queue = (delivery: string, enq = enqueue(delivery)) => queueDelivery(deliveries, 'github/guest/t', delivery, enq, (e) => claimErrors.push(e));
+    return { dir, store, deliveries, queue, claimErrors, enqueued: () => enqueued };
+  };
+
+  it('queues the fire with the claim, the fire first in the log, and refuses the redelivery', async () => {
+    const t = await setUp();
+    expect(await t.queue('d1')).toBe('queued');
+    // Never a claim without its fire: after a crash the log holds the fire at least.
+    const log = readFileSync(join(t.dir, 'store.log'), 'utf8');
+    expect(log.indexOf('"c":"jobs","id":"d1"')).toBeGreaterThanOrEqual(0);
+    expect(log.indexOf('"c":"jobs","id":"d1"')).toBeLessThan(log.indexOf('"id":"github/guest/t/d1"'));
+    expect(await t.queue('d1')).toBe('duplicate');
+    expect(t.enqueued()).toBe(1);
+    await t.store.close();
+  });
+
+  it('queues one fire for two copies of a delivery arriving together', async () => {
+    const t = await setUp();
+    const outcomes = await Promise.all([t.queue('d2'), t.queue('d2')]);
+    expect(outcomes.sort()).toEqual(['duplicate', 'queued']);
+    expect((await t.store.listDocs('jobs', { limit: 10, skip: 0 })).map((r) => r.id)).toEqual(['d2']);
+    await t.store.close();
+  });
+
+  it('leaves no claim when the fire could not be queued, so the redelivery gets through', async () => {
+    const t = await setUp();
+    await expect(t.queue('d3', async () => Promise.reject(new Error('queue down')))).rejects.toThrow('queue down');
+    expect(await t.deliveries.seen('github/guest/t', 'd3')).toBe(false);
+    expect(await t.queue('d3')).toBe('queued');
+    await t.store.close();
+  });
+
+  it('keeps the fire queued when its claim cannot be written, and says so', async () => {
+    const t = await setUp();
+    const failing = new Deliveries({ ...t.store, putDoc: async () => Promise.reject(new Error('claims down')), getDoc: t.store.getDoc.bind(t.store) } as unknown as ArtifactStore);
+    const claimErrors: unknown[] = [];
+    expect(await queueDelivery(failing, 'github/guest/t', 'd4', async () => void (await t.store.putDoc('jobs', 'd4', {})), (e) => claimErrors.push(e))).toBe('queued');
+    expect(claimErrors.map((e) => (e as Error).message)).toEqual(['claims down']);
+    expect(await t.store.getDoc('jobs', 'd4')).toBeDefined();
+    await t.store.close();
   });
 });
