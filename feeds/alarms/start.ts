@@ -127,7 +127,9 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
   async start(events: FeedEvents): Promise<void> {
     this.events = events;
     const now = Date.now();
-    const active = (await this.registrations.list<AlarmConfig>(this.name)).filter((r) => r.status.active);
+    const all = await this.registrations.list<AlarmConfig>(this.name);
+    await eachLimited(all, START_LANES, (reg) => this.requeueClaimed(reg).catch((err) => this.logger.error({ err, registration: reg.id }, 'alarm: queueing claimed ticks again failed')));
+    const active = all.filter((r) => r.status.active);
     await eachLimited(active, START_LANES, (reg) =>
       this.settleMissed(reg, now, now - this.rules.lateToleranceMs).catch((err) => this.logger.error({ err, registration: reg.id }, 'alarm catch-up failed')),
     );
@@ -288,7 +290,25 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
     return written;
   }
 
-  private async queueFire(reg: AlarmRegistration, at: number, late: boolean, prepared = false): Promise<void> {
+  /**
+   * Ticks claimed but perhaps never queued: a process killed between the claim (one durable write)
+   * and the fire's queueing (the next) left them claimed and unfired, and no scheduler hands them
+   * out again (BullMQ redelivers a dead worker's tick; standalone's in-process scheduler has
+   * nothing to redeliver). At start, every tick claimed in the registration's current active span
+   * (after activeSince: a PAUSE or UPDATE since then wins) that has no fire counted (lastFire is
+   * older) is queued again, under its own job id: a fire still queued is not queued twice, and
+   * one that went out before its count was written carries the same idempotency key, which the
+   * controller answers without firing again. Registrations a claim ended (a once alarm, the last
+   * of maxTriggers) are inactive with an AUTO reason: their last tick is looked at too.
+   */
+  private async requeueClaimed(reg: AlarmRegistration): Promise<void> {
+    if (!reg.status.active && reg.status.reason?.kind !== 'AUTO') return;
+    const counted = reg.lastFire ? Date.parse(reg.lastFire.scheduledTime) : -Infinity;
+    const ticks = (reg.recentEvents ?? []).filter((at) => at > counted && at > reg.activeSince);
+    for (const at of ticks) await this.queueFire(reg, at, at < Date.now() - this.rules.lateToleranceMs, false, 'requeued');
+  }
+
+  private async queueFire(reg: AlarmRegistration, at: number, late: boolean, prepared = false, count?: string): Promise<void> {
     const job: Omit<FeedFireJob, 'attempts' | 'enqueuedAt'> = {
       id: `${reg.id}@${reg.generation}@${at}`,
       registrationId: reg.id,
@@ -302,7 +322,7 @@ export class AlarmsProvider implements FeedProvider<AlarmConfig> {
       ...(prepared && at > Date.now() ? { notBefore: at } : {}),
     };
     await this.events!.enqueue(job);
-    this.events!.count(this.name, late ? 'caughtup' : 'tick');
+    this.events!.count(this.name, count ?? (late ? 'caughtup' : 'tick'));
   }
 
   private ended(cur: AlarmRegistration, at: number, reason: StatusReason): AlarmRegistration {

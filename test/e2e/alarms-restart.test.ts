@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { REGISTRATIONS, type Registration } from '../../feeds/kit/registration.js';
+import { createEmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { startStandaloneProcess, type StandaloneProcess } from '../support/standalone-process.js';
 import { ECHO, feedClient, sleep, until } from './alarms-support.js';
 
@@ -60,5 +63,35 @@ describe('alarms across a restart', () => {
     // No scheduled time fired twice, across both lives of the process.
     const times = (await f.results('catchup-echo')).map((p) => p.alarm.scheduledTime);
     expect(new Set(times).size).toBe(times.length);
+  });
+
+  it('fires a tick that was claimed but not queued when the process died between the two', async () => {
+    if (wh) expect(await wh.stop()).toBe(0);
+    wh = await startStandaloneProcess({ env: ENV });
+    await f.api('PUT', '/actions/claimed-echo', { exec: { kind: 'nodejs:default', code: ECHO } });
+    // Every 10 s: its next tick is far enough off not to come by itself during the test.
+    expect((await f.create('claimed', 'alarm', { cron: '*/10 * * * * *' })).status).toBe(200);
+    await f.api('PUT', '/rules/claimed-rule', { trigger: '/_/claimed', action: '/_/claimed-echo' });
+    await until('a first fire, counted', async () => f.result(await f.get('claimed')).counters.fired >= 1, 30_000);
+    expect(await wh.stop()).toBe(0);
+
+    // What a kill -9 between the claim and the fire's queueing leaves: one tick more claimed
+    // (lastEvent, recentEvents) than fired (lastFire), and no fire job for it.
+    const store = await createEmbeddedStore(join(wh.dataDir, 'store'));
+    const got = (await store.getDoc<Registration<unknown>>(REGISTRATIONS, 'alarms/guest/claimed'))!;
+    const fired = Date.parse(got.doc.lastFire!.scheduledTime);
+    const lost = got.doc.lastEvent! + 10_000;
+    await store.putDoc(REGISTRATIONS, got.id, { ...got.doc, lastEvent: lost, recentEvents: [...(got.doc.recentEvents ?? []), lost] }, got.rev);
+    await store.close();
+
+    wh = await startStandaloneProcess({ dataDir: wh.dataDir, env: ENV });
+    const times = await until('the claimed tick to fire', async () => {
+      const t = (await f.results('claimed-echo')).map((p) => Date.parse(p.alarm.scheduledTime));
+      return t.includes(lost) ? t : undefined;
+    }, 30_000);
+    // The tick that had fired and been counted is not fired again; none fires twice.
+    expect(times.filter((t) => t === fired)).toHaveLength(1);
+    expect(new Set(times).size).toBe(times.length);
+    await until('its fire counted', async () => Date.parse(f.result(await f.get('claimed')).lastFire?.scheduledTime ?? '0') >= lost, 30_000);
   });
 });
