@@ -1,7 +1,7 @@
 import { verify } from '@octokit/webhooks-methods';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError, notFound } from '../../src/entities/errors.js';
-import { appendField, withJsonText } from '../../src/entities/json-text.js';
+import { appendField, MIN_NOTED_TEXT, withJsonText } from '../../src/entities/json-text.js';
 import { parseObject, queueDelivery, rawBody, rawJsonBodies } from '../kit/hooks.js';
 import { registrationId } from '../kit/registration.js';
 import type { GitHubConfig } from './github-config.js';
@@ -86,5 +86,6 @@ async function receive(provider: GitHubProvider, req: FastifyRequest<{ Params: P
  * text is made from the delivery's own (already parsed, so valid), noted on it for the stores.
  */
 function withGitHub(event: Record<string, unknown>, eventJson: string, github: { event: string; delivery: string; hookId?: unknown }): Record<string, unknown> {
-  return withJsonText({ ...event, github }, appendField(eventJson, 'github', JSON.stringify(github)));
+  const payload = { ...event, github };
+  return eventJson.length < MIN_NOTED_TEXT ? payload : withJsonText(payload, appendField(eventJson, 'github', JSON.stringify(github)));
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../../src/logging/logger.js';
 import type { DocStore } from '../../src/store/artifact-store.js';
 import type { ControllerClient, FireAnswer } from './controller-client.js';
 import { FeedDeadLetters } from './dead-letters.js';
+import { jsonTextOf, withFieldTexts } from '../../src/entities/json-text.js';
 import type { FeedFireJob, FeedFireQueue } from './fire-queue.js';
 import { FeedFirer, type FireAttempt, type RetryPolicy } from './firer.js';
 import { FeedMetrics } from './metrics.js';
@@ -68,7 +69,9 @@ export class FeedKit implements FeedEvents {
   }
 
   async enqueue(job: Omit<FeedFireJob, 'attempts' | 'enqueuedAt'>): Promise<void> {
-    await this.o.queue.enqueue({ ...job, attempts: 0, enqueuedAt: Date.now() });
+    const queued: FeedFireJob = { ...job, attempts: 0, enqueuedAt: Date.now() };
+    // A payload with its text noted (a large GitHub delivery) is written as that text.
+    await this.o.queue.enqueue(jsonTextOf(queued.payload) === undefined ? queued : withFieldTexts(queued));
   }
 
   fireNow(job: FeedFireJob): Promise<FireAttempt> {

@@ -2,7 +2,7 @@ import type { ActivationDoc, Identity } from '../entities/documents.js';
 import { HubError } from '../entities/errors.js';
 import { parseQualifiedName, type EntityRef } from '../entities/names.js';
 import type { Logger } from '../logging/logger.js';
-import { appendField, jsonTextOf, withJsonText } from '../entities/json-text.js';
+import { appendField, jsonTextOf, withFieldTexts, withJsonText } from '../entities/json-text.js';
 import type { DeadLetters } from './dead-letters.js';
 import { fireArgs, type FireJob, type FireStep, type RuleOutcome } from './fire-job.js';
 import { matches, type Pattern } from './rule-filter.js';
@@ -110,7 +110,8 @@ export class FanOut {
     // have run, so a crash in between redoes them (with the same activation ids) instead of losing them.
     await Promise.all(completions);
     if (!done) return { job, done, retryInMs };
-    await this.writeRecord(this.record(job));
+    const record = this.record(job);
+    await this.writeRecord(jsonTextOf(record.response) === undefined ? record : withFieldTexts(record));
     return { job, done, afterDone: () => this.forgetKeys(job.rules.map((r) => `${job.fireId}:${r.ruleId}`)) };
   }
 

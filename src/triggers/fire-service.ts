@@ -1,7 +1,9 @@
 import type { Identity, TriggerDoc } from '../entities/documents.js';
 import { newActivationId } from '../entities/ids.js';
+import { jsonTextOf, withFieldTexts } from '../entities/json-text.js';
 import { toObject } from '../entities/params.js';
 import { StoreConflictError, type ArtifactStore } from '../store/artifact-store.js';
+import type { FireJob } from './fire-job.js';
 import type { FireQueue } from './fire-queue.js';
 
 export interface FireRequestInput {
@@ -54,7 +56,7 @@ export class FireService {
       answer = { status: 204, repeated: false };
     } else {
       const fireId = newActivationId();
-      await this.queue.enqueue({
+      const job: FireJob = {
         fireId,
         namespace: input.identity.namespace,
         subject: input.identity.subject,
@@ -66,7 +68,9 @@ export class FireService {
         transactionId: input.transactionId,
         outcomes: {},
         attempts: {},
-      });
+      };
+      // A payload with its text noted (a large fire body) is written as that text.
+      await this.queue.enqueue(jsonTextOf(job.payload) === undefined ? job : withFieldTexts(job));
       answer = { status: 202, activationId: fireId, repeated: false };
     }
     if (keyId) await this.remember(keyId, answer, seen?.rev);

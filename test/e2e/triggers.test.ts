@@ -131,14 +131,16 @@ describe('the payload as sent', () => {
     expect((await api('PUT', '/triggers/payload-t')).status).toBe(200);
     expect((await api('PUT', '/rules/payload-r', { trigger: '/_/payload-t', action: '/_/payload-echo' })).status).toBe(200);
     // The store writes a payload as the text it came in (not stringified again): it must read back the same.
-    const rawBody = ' {"x": "\\u00e9\\"q\\"", "n": 1.50,\n "nested": {"a": [1, 2], "s": "\u2028"}, "x2": null} \n';
+    // Over a kilobyte: smaller bodies are stringified again, which is cheaper than keeping their text.
+    const pad = 'p'.repeat(1500);
+    const rawBody = ` {"x": "\\u00e9\\"q\\"", "n": 1.50,\n "nested": {"a": [1, 2], "s": "\u2028"}, "x2": null, "pad": "${pad}"} \n`;
     const fired = await http(wh.apiHost, 'POST', '/api/v1/namespaces/_/triggers/payload-t', { auth: wh.guestAuth, rawBody });
     expect(fired.status).toBe(202);
     const trace = await until('the fan-out', async () => {
       const t = await api('GET', `/activations/${fired.body.activationId}/trace`);
       return t.status === 200 && t.body.state === 'done' ? t.body : undefined;
     });
-    const expected = { x: 'é"q"', n: 1.5, nested: { a: [1, 2], s: '\u2028' }, x2: null };
+    const expected = { x: 'é"q"', n: 1.5, nested: { a: [1, 2], s: '\u2028' }, x2: null, pad };
     expect(JSON.parse(rawBody)).toEqual(expected);
     const record = await api('GET', `/activations/${fired.body.activationId}`);
     expect(record.body.response).toMatchObject({ status: 'success', success: true });

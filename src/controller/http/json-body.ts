@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../../entities/errors.js';
+import { MIN_NOTED_TEXT } from '../../entities/json-text.js';
 
 /**
  * JSON bodies the way OpenWhisk clients send them: an empty body means "no payload" (the npm
@@ -17,18 +18,19 @@ export function installJsonParser(app: FastifyInstance): void {
     } catch (err) {
       return done(new HubError(400, 'MALFORMED', `The request content was malformed:\n${(err as Error).message}`), undefined);
     }
-    if (body !== null && typeof body === 'object') texts.set(body, text);
+    if (text.length >= MIN_NOTED_TEXT && body !== null && typeof body === 'object') texts.set(body, text);
     done(null, body);
   });
 }
 
 /**
- * The text each parsed JSON body came as, for the routes that store a body as it is (a fire's
- * payload): see bodyJsonText. Weak: it goes with the request.
+ * The text each large parsed JSON body came as, for the routes that store a body as it is (a
+ * fire's payload): see bodyJsonText. Weak: it goes with the request. Small bodies are left out:
+ * stringifying them again is cheaper than keeping their text.
  */
 const texts = new WeakMap<object, string>();
 
-/** The JSON text a parsed request body object came as (parsed from it, so equal to it). */
+/** The JSON text a large parsed request body object came as (parsed from it, so equal to it). */
 export function bodyJsonText(body: unknown): string | undefined {
   return body !== null && typeof body === 'object' ? texts.get(body) : undefined;
 }
