@@ -1,3 +1,4 @@
+import { MIN_NOTED_TEXT, withJsonText } from '../../src/entities/json-text.js';
 import { jsonOf, KeepAliveClient } from '../../src/http/keep-alive-client.js';
 
 /**
@@ -124,7 +125,11 @@ export class InProcessControllerClient implements ControllerClient {
 
   fire(namespace: string, name: string, authKey: string, payload: Record<string, unknown>, idempotencyKey: string, payloadJson?: string): Promise<FireAnswer> {
     const local = this.local();
-    return local ? local(namespace, name, authKey, payload, idempotencyKey) : this.rest.fire(namespace, name, authKey, payload, idempotencyKey, payloadJson);
+    if (!local) return this.rest.fire(namespace, name, authKey, payload, idempotencyKey, payloadJson);
+    // The payload's text, when the caller made it (a Kafka batch), goes along: the fire job and
+    // the trigger record are written with it instead of stringifying the payload again.
+    const noted = payloadJson !== undefined && payloadJson.length >= MIN_NOTED_TEXT ? withJsonText(payload, payloadJson) : payload;
+    return local(namespace, name, authKey, noted, idempotencyKey);
   }
 
   deleteTrigger(namespace: string, name: string, authKey: string): Promise<number> {

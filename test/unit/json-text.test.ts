@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEmbeddedStore } from '../../src/store/embedded/embedded-store.js';
+import { InProcessControllerClient, type ControllerClient } from '../../feeds/kit/controller-client.js';
 import { mergeArguments } from '../../src/controller/invoke/merge-parameters.js';
 import type { ActionDoc } from '../../src/entities/documents.js';
 import { appendField, jsonTextOf, mergeObjectTexts, stringifyDoc, withFieldTexts, withJsonText } from '../../src/entities/json-text.js';
@@ -87,5 +88,18 @@ describe('JSON text noted on a value', () => {
     expect(withInit.content).toEqual({ b: 'payload' });
     expect(jsonTextOf(withInit.content)).toBeUndefined();
     expect(stringifyDoc(withFieldTexts({ value: withInit.content }))).toBe('{"value":{"b":"payload"}}');
+  });
+
+  it('an in-process fire hands the controller a large payload with the text its provider made', async () => {
+    const got: Record<string, unknown>[] = [];
+    const client = new InProcessControllerClient({} as ControllerClient, () => async (_ns, _name, _key, payload) => (got.push(payload), { status: 202 }));
+    const big = { messages: [{ value: 'v'.repeat(2000) }] };
+    await client.fire('guest', 't', 'k', big, 'kafka:1', JSON.stringify(big));
+    const small = { messages: [{ value: 'v' }] };
+    await client.fire('guest', 't', 'k', small, 'kafka:2', JSON.stringify(small));
+    expect(got).toEqual([big, small]);
+    expect(jsonTextOf(got[0])).toBe(JSON.stringify(big));
+    // Under the threshold the text is not worth keeping.
+    expect(jsonTextOf(got[1])).toBeUndefined();
   });
 });
