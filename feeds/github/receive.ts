@@ -1,8 +1,8 @@
 import { verify } from '@octokit/webhooks-methods';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError, notFound } from '../../src/entities/errors.js';
-import { appendField, MIN_NOTED_TEXT, withJsonText } from '../../src/entities/json-text.js';
-import { parseObject, queueDelivery, rawBody, rawJsonBodies } from '../kit/hooks.js';
+import { appendField, withLargeJsonText } from '../../src/entities/json-text.js';
+import { parseObject, queueHookDelivery, rawBody, rawJsonBodies } from '../kit/hooks.js';
 import { registrationId } from '../kit/registration.js';
 import type { GitHubConfig } from './github-config.js';
 import type { GitHubProvider } from './start.js';
@@ -51,31 +51,17 @@ async function receive(provider: GitHubProvider, req: FastifyRequest<{ Params: P
   if (!reg.config.events.includes('*') && !reg.config.events.includes(event!)) {
     return reply.code(200).send({ ok: true, fired: false, reason: `the feed does not fire for '${event}' events` });
   }
-  const outcome = await queueDelivery(
-    provider.deliveries,
-    id,
-    delivery!,
-    () =>
-      provider.events!.enqueue({
-        id: `${id}/${delivery}`,
-        registrationId: id,
-        generation: reg.generation,
-        namespace: reg.namespace,
-        trigger: reg.trigger,
-        payload: withGitHub(payload, raw, { event: event!, delivery: delivery!, hookId: header(req, 'x-github-hook-id') ?? reg.config.hookId }),
-        idempotencyKey: `github:${delivery}`,
-        eventTime: Date.now(),
-      }),
-    (err) => {
-      provider.events!.count(provider.name, 'claim-failed');
-      req.log.warn({ registration: id, delivery, error: (err as Error).message }, 'github delivery queued, but its claim was not written: a redelivery may fire again');
-    },
-  );
-  if (outcome === 'duplicate') {
-    provider.events?.count(provider.name, 'duplicate');
-    return reply.code(200).send({ ok: true, fired: false, reason: 'delivery already received' });
-  }
-  provider.events!.count(provider.name, 'received');
+  const outcome = await queueHookDelivery(provider, req.log, delivery!, {
+    id: `${id}/${delivery}`,
+    registrationId: id,
+    generation: reg.generation,
+    namespace: reg.namespace,
+    trigger: reg.trigger,
+    payload: withGitHub(payload, raw, { event: event!, delivery: delivery!, hookId: header(req, 'x-github-hook-id') ?? reg.config.hookId }),
+    idempotencyKey: `github:${delivery}`,
+    eventTime: Date.now(),
+  });
+  if (outcome === 'duplicate') return reply.code(200).send({ ok: true, fired: false, reason: 'delivery already received' });
   const at = new Date().toISOString();
   provider.lastDeliveries.note<GitHubConfig>(id, (cur) => ({ ...cur, config: { ...cur.config, lastDelivery: { id: delivery!, event: event!, at } } }));
   return reply.code(202).send({ ok: true, fired: 'queued', delivery });
@@ -86,6 +72,5 @@ async function receive(provider: GitHubProvider, req: FastifyRequest<{ Params: P
  * text is made from the delivery's own (already parsed, so valid), noted on it for the stores.
  */
 function withGitHub(event: Record<string, unknown>, eventJson: string, github: { event: string; delivery: string; hookId?: unknown }): Record<string, unknown> {
-  const payload = { ...event, github };
-  return eventJson.length < MIN_NOTED_TEXT ? payload : withJsonText(payload, appendField(eventJson, 'github', JSON.stringify(github)));
+  return withLargeJsonText({ ...event, github }, appendField(eventJson, 'github', JSON.stringify(github)));
 }

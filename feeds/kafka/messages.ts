@@ -116,15 +116,6 @@ export class ChunkCutter {
   }
 }
 
-/** All of a partition's messages cut into fires at once (see ChunkCutter). */
-export function cutChunks(messages: SizedMessage[], limits: ChunkLimits, endsAt: readonly string[] = []): Chunk[] {
-  const cutter = new ChunkCutter(limits, endsAt);
-  const chunks: Chunk[] = [];
-  for (const m of messages) chunks.push(...cutter.add(m));
-  chunks.push(...cutter.finish());
-  return chunks;
-}
-
 /** The fire body of a chunk. */
 export const fireBody = (chunk: { messages: SizedMessage[] }) => ({ messages: chunk.messages.map((m) => m.message) });
 

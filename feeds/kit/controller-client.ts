@@ -1,4 +1,4 @@
-import { MIN_NOTED_TEXT, withJsonText } from '../../src/entities/json-text.js';
+import { withLargeJsonText } from '../../src/entities/json-text.js';
 import { jsonOf, KeepAliveClient } from '../../src/http/keep-alive-client.js';
 
 /**
@@ -128,8 +128,7 @@ export class InProcessControllerClient implements ControllerClient {
     if (!local) return this.rest.fire(namespace, name, authKey, payload, idempotencyKey, payloadJson);
     // The payload's text, when the caller made it (a Kafka batch), goes along: the fire job and
     // the trigger record are written with it instead of stringifying the payload again.
-    const noted = payloadJson !== undefined && payloadJson.length >= MIN_NOTED_TEXT ? withJsonText(payload, payloadJson) : payload;
-    return local(namespace, name, authKey, noted, idempotencyKey);
+    return local(namespace, name, authKey, payloadJson === undefined ? payload : withLargeJsonText(payload, payloadJson), idempotencyKey);
   }
 
   deleteTrigger(namespace: string, name: string, authKey: string): Promise<number> {

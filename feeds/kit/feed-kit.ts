@@ -2,7 +2,7 @@ import type { Logger } from '../../src/logging/logger.js';
 import type { DocStore } from '../../src/store/artifact-store.js';
 import type { ControllerClient, FireAnswer } from './controller-client.js';
 import { FeedDeadLetters } from './dead-letters.js';
-import { jsonTextOf, withFieldTexts } from '../../src/entities/json-text.js';
+import { withFieldTexts } from '../../src/entities/json-text.js';
 import type { FeedFireJob, FeedFireQueue } from './fire-queue.js';
 import { FeedFirer, type FireAttempt, type RetryPolicy } from './firer.js';
 import { FeedMetrics } from './metrics.js';
@@ -69,9 +69,8 @@ export class FeedKit implements FeedEvents {
   }
 
   async enqueue(job: Omit<FeedFireJob, 'attempts' | 'enqueuedAt'>): Promise<void> {
-    const queued: FeedFireJob = { ...job, attempts: 0, enqueuedAt: Date.now() };
     // A payload with its text noted (a large GitHub delivery) is written as that text.
-    await this.o.queue.enqueue(jsonTextOf(queued.payload) === undefined ? queued : withFieldTexts(queued));
+    await this.o.queue.enqueue(withFieldTexts<FeedFireJob>({ ...job, attempts: 0, enqueuedAt: Date.now() }, 'payload'));
   }
 
   fireNow(job: FeedFireJob): Promise<FireAttempt> {

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { HubError } from '../../src/entities/errors.js';
 import type { Logger } from '../../src/logging/logger.js';
 import { StoreConflictError, type DocStore } from '../../src/store/artifact-store.js';
+import type { FeedFireJob } from './fire-queue.js';
+import type { FeedEvents } from './provider.js';
 import type { Change, Registrations } from './registrations.js';
 
 /**
@@ -199,4 +201,31 @@ export async function queueDelivery(
     return 'queued';
   }
   return claimed.value ? 'queued' : 'duplicate';
+}
+
+/** What a webhook provider (GitHub, Slack) brings to queueHookDelivery. */
+export interface HookProvider {
+  readonly name: string;
+  readonly deliveries: Deliveries;
+  readonly events?: FeedEvents;
+}
+
+/**
+ * queueDelivery from a provider's endpoint: the job goes to the kit's fire queue, and the outcome
+ * is counted (`received` or `duplicate`); a claim that could not be written is counted
+ * (`claim-failed`) and logged.
+ */
+export async function queueHookDelivery(
+  provider: HookProvider,
+  log: Pick<Logger, 'warn'>,
+  deliveryId: string,
+  job: Omit<FeedFireJob, 'attempts' | 'enqueuedAt'>,
+): Promise<'queued' | 'duplicate'> {
+  const events = provider.events!;
+  const outcome = await queueDelivery(provider.deliveries, job.registrationId, deliveryId, () => events.enqueue(job), (err) => {
+    events.count(provider.name, 'claim-failed');
+    log.warn({ registration: job.registrationId, delivery: deliveryId, error: (err as Error).message }, `${provider.name} delivery queued, but its claim was not written: a redelivery may fire again`);
+  });
+  events.count(provider.name, outcome === 'duplicate' ? 'duplicate' : 'received');
+  return outcome;
 }

@@ -1,7 +1,7 @@
 import { isValidSlackRequest } from '@slack/bolt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError, notFound } from '../../src/entities/errors.js';
-import { parseObject, queueDelivery, rawBody, rawJsonBodies } from '../kit/hooks.js';
+import { parseObject, queueHookDelivery, rawBody, rawJsonBodies } from '../kit/hooks.js';
 import { registrationId } from '../kit/registration.js';
 import type { SlackConfig } from './slack-config.js';
 import type { SlackProvider } from './start.js';
@@ -57,31 +57,17 @@ async function receive(provider: SlackProvider, req: FastifyRequest<{ Params: Pa
   if (reg.config.eventTypes.length && !reg.config.eventTypes.includes(type)) {
     return reply.code(200).send({ ok: true, fired: false, reason: `the feed does not fire for '${type}' events` });
   }
-  const outcome = await queueDelivery(
-    provider.deliveries,
-    id,
-    eventId,
-    () =>
-      provider.events!.enqueue({
-        id: `${id}/${eventId}`,
-        registrationId: id,
-        generation: reg.generation,
-        namespace: reg.namespace,
-        trigger: reg.trigger,
-        payload: envelope,
-        idempotencyKey: `slack:${eventId}`,
-        eventTime: typeof envelope.event_time === 'number' ? envelope.event_time * 1000 : Date.now(),
-      }),
-    (err) => {
-      provider.events!.count(provider.name, 'claim-failed');
-      req.log.warn({ registration: id, eventId, error: (err as Error).message }, 'slack event queued, but its claim was not written: a retry may fire again');
-    },
-  );
-  if (outcome === 'duplicate') {
-    provider.events?.count(provider.name, 'duplicate');
-    return reply.code(200).send({ ok: true, fired: false, reason: 'event already received' });
-  }
-  provider.events!.count(provider.name, 'received');
+  const outcome = await queueHookDelivery(provider, req.log, eventId, {
+    id: `${id}/${eventId}`,
+    registrationId: id,
+    generation: reg.generation,
+    namespace: reg.namespace,
+    trigger: reg.trigger,
+    payload: envelope,
+    idempotencyKey: `slack:${eventId}`,
+    eventTime: typeof envelope.event_time === 'number' ? envelope.event_time * 1000 : Date.now(),
+  });
+  if (outcome === 'duplicate') return reply.code(200).send({ ok: true, fired: false, reason: 'event already received' });
   const at = new Date().toISOString();
   provider.lastDeliveries.note<SlackConfig>(id, (cur) => ({ ...cur, config: { ...cur.config, lastEvent: { id: eventId, type, at } } }));
   return reply.code(200).send({ ok: true, fired: 'queued', event_id: eventId });

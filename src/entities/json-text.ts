@@ -24,18 +24,23 @@ export function withJsonText<T extends object>(value: T, text: string): T {
   return value;
 }
 
+/** Notes `text` on `value` when it is long enough to be worth it (MIN_NOTED_TEXT); answers `value`. */
+export function withLargeJsonText<T extends object>(value: T, text: string): T {
+  return text.length < MIN_NOTED_TEXT ? value : withJsonText(value, text);
+}
+
 /** The JSON text noted on a value, if any. */
 export function jsonTextOf(value: unknown): string | undefined {
   return value !== null && typeof value === 'object' ? ((value as Record<symbol, unknown>)[TEXT] as string | undefined) : undefined;
 }
 
 /**
- * Notes that top-level fields of `doc` may have their JSON text noted, so that stringifyDoc looks
- * for them (only then: looking through every document's fields would cost every write). Not
- * enumerable either: a copy is stringified as usual.
+ * Marks `doc` when one of the named top-level fields has its JSON text noted, so that
+ * stringifyDoc looks for noted fields in it (only then: looking through every document's fields
+ * would cost every write). Not enumerable either: a copy is stringified as usual.
  */
-export function withFieldTexts<T extends object>(doc: T): T {
-  Object.defineProperty(doc, FIELD_TEXTS, { value: true, enumerable: false, configurable: true });
+export function withFieldTexts<T extends object>(doc: T, ...fields: (keyof T)[]): T {
+  if (fields.some((f) => jsonTextOf(doc[f]) !== undefined)) Object.defineProperty(doc, FIELD_TEXTS, { value: true, enumerable: false, configurable: true });
   return doc;
 }
 
@@ -64,10 +69,7 @@ export function stringifyDoc(doc: object): string {
  * last of repeated names (the same outcome as `{ ...object, [key]: value }`).
  */
 export function appendField(objectJson: string, key: string, valueJson: string): string {
-  const text = objectJson.trimEnd();
-  const body = text.slice(0, -1);
-  const empty = body.trimEnd().endsWith('{');
-  return `${body}${empty ? '' : ','}${JSON.stringify(key)}:${valueJson}}`;
+  return mergeObjectTexts(objectJson, `{${JSON.stringify(key)}:${valueJson}}`);
 }
 
 /**

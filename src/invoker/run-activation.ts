@@ -2,7 +2,7 @@ import type { ContainerPool } from './container-pool.js';
 import type { ActionDoc, ActivationDoc, ActivationResponse } from '../entities/documents.js';
 import { isBlackbox, isSequence } from '../entities/documents.js';
 import { getValue, type KeyValue } from '../entities/params.js';
-import { jsonTextOf, withFieldTexts } from '../entities/json-text.js';
+import { withFieldTexts } from '../entities/json-text.js';
 import { formatLogs } from './log-format.js';
 import type { ActivationMessage } from './messages.js';
 import { initFailure, runOutcome, Status, systemError } from './outcome.js';
@@ -86,7 +86,8 @@ export async function runActivation(pool: ContainerPool, msg: ActivationMessage,
     }
     const deadline = Date.now() + limits.timeout;
     const run = await lease.container.run(
-      runBody({
+      // Arguments with their text noted (a large fire's) are sent as that text.
+      withFieldTexts({
         value: msg.content,
         namespace: msg.user.namespace,
         action_name: `/${msg.action.path}/${msg.action.name}`,
@@ -95,7 +96,7 @@ export async function runActivation(pool: ContainerPool, msg: ActivationMessage,
         transaction_id: msg.transactionId,
         deadline: String(deadline),
         ...(apiKey ? { api_key: apiKey } : {}),
-      }),
+      }, 'value'),
       limits.timeout,
     );
     response = runOutcome(run, limits.timeout);
@@ -164,9 +165,4 @@ export function entityPaths(msg: Pick<ActivationMessage, 'action' | 'binding'>):
   const paths = [pkg ? `${pkg}/${msg.action.name}` : msg.action.name];
   if (msg.binding) paths.push(`${msg.binding.split('/')[1]}/${msg.action.name}`);
   return paths;
-}
-
-/** A /run body; arguments with their text noted (a large fire's) are sent as that text. */
-function runBody<T extends { value: unknown }>(body: T): T {
-  return jsonTextOf(body.value) === undefined ? body : withFieldTexts(body);
 }

@@ -110,8 +110,7 @@ export class FanOut {
     // have run, so a crash in between redoes them (with the same activation ids) instead of losing them.
     await Promise.all(completions);
     if (!done) return { job, done, retryInMs };
-    const record = this.record(job);
-    await this.writeRecord(jsonTextOf(record.response) === undefined ? record : withFieldTexts(record));
+    await this.writeRecord(withFieldTexts(this.record(job), 'response'));
     return { job, done, afterDone: () => this.forgetKeys(job.rules.map((r) => `${job.fireId}:${r.ruleId}`)) };
   }
 

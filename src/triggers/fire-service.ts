@@ -1,6 +1,6 @@
 import type { Identity, TriggerDoc } from '../entities/documents.js';
 import { newActivationId } from '../entities/ids.js';
-import { jsonTextOf, withFieldTexts } from '../entities/json-text.js';
+import { withFieldTexts } from '../entities/json-text.js';
 import { toObject } from '../entities/params.js';
 import { StoreConflictError, type ArtifactStore } from '../store/artifact-store.js';
 import type { FireJob } from './fire-job.js';
@@ -70,7 +70,7 @@ export class FireService {
         attempts: {},
       };
       // A payload with its text noted (a large fire body) is written as that text.
-      await this.queue.enqueue(jsonTextOf(job.payload) === undefined ? job : withFieldTexts(job));
+      await this.queue.enqueue(withFieldTexts(job, 'payload'));
       answer = { status: 202, activationId: fireId, repeated: false };
     }
     if (keyId) await this.remember(keyId, answer, seen?.rev);

@@ -13,16 +13,26 @@ async function readAll<R>(log: DurableLog<R>): Promise<R[]> {
   return out;
 }
 
+/** The numbers in the log at `path`, as a process opening it afresh reads them. */
+async function numbersIn(path: string): Promise<number[]> {
+  const again = new DurableLog<{ n: number }>(path);
+  try {
+    return (await readAll(again)).map((r) => r.n);
+  } finally {
+    await again.close();
+  }
+}
+
+const upTo = (count: number) => Array.from({ length: count }, (_, n) => n);
+
 describe('durable log', () => {
   it('groups concurrent appends and reads them back in order', async () => {
     const path = tmp();
     const log = new DurableLog<{ n: number }>(path);
     await readAll(log);
-    await Promise.all(Array.from({ length: 100 }, (_, n) => log.append([{ n }])));
+    await Promise.all(upTo(100).map((n) => log.append([{ n }])));
     await log.close();
-    const again = new DurableLog<{ n: number }>(path);
-    expect((await readAll(again)).map((r) => r.n)).toEqual(Array.from({ length: 100 }, (_, n) => n));
-    await again.close();
+    expect(await numbersIn(path)).toEqual(upTo(100));
   });
 
   it('keeps the order of appends made while earlier batches are still being written and synced', async () => {
@@ -38,9 +48,7 @@ describe('durable log', () => {
     await Promise.all(appended);
     expect(resolvedOrder).toHaveLength(300);
     await log.close();
-    const again = new DurableLog<{ n: number }>(path);
-    expect((await readAll(again)).map((r) => r.n)).toEqual(Array.from({ length: 300 }, (_, n) => n));
-    await again.close();
+    expect(await numbersIn(path)).toEqual(upTo(300));
   });
 
   it('ignores a torn last line left by a crash, but refuses corruption in the middle', async () => {
@@ -50,9 +58,7 @@ describe('durable log', () => {
     await log.append([{ n: 1 }, { n: 2 }]);
     await log.close();
     appendFileSync(path, '{"n":3');
-    const torn = new DurableLog<{ n: number }>(path);
-    expect((await readAll(torn)).map((r) => r.n)).toEqual([1, 2]);
-    await torn.close();
+    expect(await numbersIn(path)).toEqual([1, 2]);
     appendFileSync(path, '\n{"n":4}\n');
     await expect(new DurableLog(path).open(() => undefined)).rejects.toThrow(/corrupt record at line 3/);
   });

@@ -25,7 +25,7 @@ describe('JSON text noted on a value', () => {
     const doc = { id: 'x', gone: undefined, fn: () => 1, payload, nested: { payload }, n: 2 };
     // Unmarked, it is JSON.stringify (looking through every document's fields would cost every write).
     expect(stringifyDoc(doc)).toBe(JSON.stringify(doc));
-    const out = stringifyDoc(withFieldTexts(doc));
+    const out = stringifyDoc(withFieldTexts(doc, 'payload'));
     // The text as it came (spaces and escapes), not made again; the nested copy stringified.
     expect(out).toBe(`{"id":"x","payload":${text},"nested":{"payload":{"b":[1,2],"é":"é"}},"n":2}`);
     expect(JSON.parse(out)).toEqual(JSON.parse(JSON.stringify(doc)));
@@ -52,7 +52,7 @@ describe('JSON text noted on a value', () => {
     const dir = mkdtempSync(join(tmpdir(), 'whiskhub-json-text-'));
     const store = await createEmbeddedStore(dir);
     const text = '{"messages":[{"offset":1,"value":{"x":"y"}}],  "k": 1}';
-    await store.putDoc('jobs', 'j1', withFieldTexts({ id: 'j1', payload: withJsonText(JSON.parse(text), text), outcomes: {} }));
+    await store.putDoc('jobs', 'j1', withFieldTexts({ id: 'j1', payload: withJsonText(JSON.parse(text), text), outcomes: {} }, 'payload'));
     await store.close();
     const again = await createEmbeddedStore(dir);
     expect((await again.getDoc('jobs', 'j1'))?.doc).toEqual({ id: 'j1', payload: JSON.parse(text), outcomes: {} });
@@ -87,7 +87,7 @@ describe('JSON text noted on a value', () => {
     const withInit = mergeArguments(action([{ key: 'c', value: 0, init: true }]), undefined, undefined, payload());
     expect(withInit.content).toEqual({ b: 'payload' });
     expect(jsonTextOf(withInit.content)).toBeUndefined();
-    expect(stringifyDoc(withFieldTexts({ value: withInit.content }))).toBe('{"value":{"b":"payload"}}');
+    expect(stringifyDoc(withFieldTexts({ value: withInit.content }, 'value'))).toBe('{"value":{"b":"payload"}}');
   });
 
   it('an in-process fire hands the controller a large payload with the text its provider made', async () => {

@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { groupIdOf } from '../../feeds/kafka/kafka-config.js';
-import { ChunkCutter, cutChunks, decodeMessage, LazyChunks, EMPTY_BODY_BYTES, fireBody, fireBodyJson, type SizedMessage } from '../../feeds/kafka/messages.js';
+import { ChunkCutter, decodeMessage, LazyChunks, EMPTY_BODY_BYTES, fireBody, fireBodyJson, type Chunk, type ChunkLimits, type SizedMessage } from '../../feeds/kafka/messages.js';
 import { parseBrokers, validateKafkaCreate, validateKafkaUpdate } from '../../feeds/kafka/validate.js';
 import { HubError } from '../../src/entities/errors.js';
 
@@ -18,6 +18,13 @@ const refusal = (f: () => unknown): string => {
   }
   throw new Error('no refusal');
 };
+
+
+/** All of a partition's messages cut into fires at once, as a ChunkCutter cuts them one by one. */
+function cutChunks(messages: SizedMessage[], limits: ChunkLimits, endsAt: readonly string[] = []): Chunk[] {
+  const cutter = new ChunkCutter(limits, endsAt);
+  return [...messages.flatMap((m) => cutter.add(m)), ...cutter.finish()];
+}
 
 describe('kafka feed parameters', () => {
   it('takes brokers as a JSON array, a string holding one, or a comma-separated string', () => {
