@@ -28,6 +28,8 @@ import { median } from './measure.js';
  */
 const NOOP = 'function main() { return {}; }';
 const CONCURRENCY = [1, 32] as const;
+/** Warm-up of the platform's path at each concurrency before the measured rounds. */
+const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_S ?? 8);
 
 interface Platform {
   label: string;
@@ -116,9 +118,15 @@ async function measurePath(p: Platform, direct: Direct, key: string, opts: Optio
     headers: { authorization: authHeader },
     body: '{}',
   };
-  // Warm both: the container, JIT, connections, the action and auth caches.
-  await closedLoop(platform, 32, 2);
-  await closedLoop(direct.target, 32, 1);
+  // Warm both at each concurrency measured: the container, connections, the action and auth
+  // caches, and the JIT of every process on the path. The cluster's path (HTTP, two Kafka hops
+  // through kafkajs, the invoker) takes thousands of requests of its own kind to reach its
+  // steady state: after a warm-up at c=32 only, its first c=1 round still ran about twice as
+  // slow as later ones, and so does a bare kafkajs ping-pong for its first thousand messages.
+  for (const c of CONCURRENCY) {
+    await closedLoop(platform, c, WARM_UP_SECONDS);
+    await closedLoop(direct.target, c, 1);
+  }
   const samples: Record<string, LoopResult[]> = {};
   for (let r = 0; r < opts.rounds; r++) {
     for (const c of CONCURRENCY) {
