@@ -73,4 +73,51 @@ describe('durable log', () => {
     await log.close();
     expect(readFileSync(path, 'utf8').trim().split('\n')).toEqual(['{"n":3}', '{"n":4}']);
   });
+
+  it('takes appends while a rewrite copies its snapshot, and keeps them in the new log after it', async () => {
+    const path = tmp();
+    const log = new DurableLog<{ n: number }>(path);
+    await readAll(log);
+    await log.append([{ n: 1 }]);
+    // A snapshot of 16 MB: sixteen megabyte writes, each a point where the event loop serves others.
+    const big = `{"n":0,"pad":"${'x'.repeat(1000)}"}\n`;
+    function* snapshot() {
+      for (let i = 0; i < 16_000; i++) yield big;
+    }
+    let rewritten = false;
+    const rewrite = log.rewriteLines(snapshot()).then(() => (rewritten = true));
+    await new Promise((r) => setImmediate(r));
+    // Durable (in the old log) before the copy is over: appends no longer wait for it.
+    await log.append([{ n: 2 }]);
+    expect(rewritten).toBe(false);
+    await log.append([{ n: 3 }]);
+    await rewrite;
+    const late = log.append([{ n: 4 }]); // after the switch: straight into the new log
+    await late;
+    await log.close();
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(16_003);
+    expect(lines.slice(-3)).toEqual(['{"n":2}', '{"n":3}', '{"n":4}']);
+    expect(lines.slice(0, 16_000).every((l) => l === big.trim())).toBe(true);
+    // And read back after a restart, in that order.
+    expect((await numbersIn(path)).slice(-3)).toEqual([2, 3, 4]);
+  });
+
+  it('leaves the old log whole when a rewrite fails, appends made during it included', async () => {
+    const path = tmp();
+    const log = new DurableLog<{ n: number }>(path);
+    await readAll(log);
+    await log.append([{ n: 1 }]);
+    function* failing() {
+      yield `{"n":0,"pad":"${'x'.repeat(2 << 20)}"}\n`;
+      throw new Error('snapshot failed');
+    }
+    const rewrite = log.rewriteLines(failing());
+    const during = log.append([{ n: 2 }]);
+    await expect(rewrite).rejects.toThrow('snapshot failed');
+    await during;
+    await log.append([{ n: 3 }]);
+    await log.close();
+    expect(await numbersIn(path)).toEqual([1, 2, 3]);
+  });
 });

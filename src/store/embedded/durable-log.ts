@@ -15,6 +15,8 @@ export class DurableLog<R> {
   private readonly flushing = new Set<Promise<void>>();
   private scheduled = false;
   private written = 0;
+  /** While a rewrite copies its snapshot: the batches written to this log meanwhile, for the new one. */
+  private tail?: string[];
 
   constructor(private readonly path: string) {}
 
@@ -93,7 +95,9 @@ export class DurableLog<R> {
     const run = (async () => {
       try {
         try {
-          await this.fh!.write(batch.map((b) => b.lines).join(''));
+          const text = batch.map((b) => b.lines).join('');
+          this.tail?.push(text);
+          await this.fh!.write(text);
         } finally {
           this.writing = undefined;
           written();
@@ -110,38 +114,51 @@ export class DurableLog<R> {
   }
 
   /**
-   * Replaces the log, while it is in use, with `lines` (each a JSON record ending in a newline):
-   * written aside, synced, renamed over the log. Appends made meanwhile wait, and go to the new
-   * log after them. `lines` may be read lazily and reflect changes made while it is read: every
-   * record is a whole document put or delete, so the appends written after it put the documents
-   * they touch right whatever the lines held of them. On a failure the old log stays in use.
+   * Replaces the log, while it is in use, with `lines` (each a JSON record ending in a newline)
+   * followed by what was appended meanwhile: written aside, synced, renamed over the log. Appends
+   * go on (to this log, durably) while the snapshot is copied, and each batch written meanwhile
+   * is kept; they wait only for the switch at the end (the kept batches written after the
+   * snapshot, one sync, the rename), not for the copy: a store of tens of MB took writes away
+   * for as long as its copy ran. `lines` may be read lazily and reflect changes made while it is
+   * read: every record is a whole document put or delete, applied in memory before it is
+   * appended, so what a snapshot line misses was written after the copy began and is among the
+   * kept batches, which put the documents they touch right whatever the lines held of them. On a
+   * failure the old log stays in use.
    */
   async rewriteLines(lines: Iterable<string>): Promise<void> {
-    while (this.writing) await this.writing;
-    let rewritten!: () => void;
-    this.writing = new Promise<void>((resolve) => (rewritten = resolve));
     const tmp = `${this.path}.compact`;
+    const tail: string[] = [];
+    // Batches whose write starts from here on are kept (a batch being written now is in memory
+    // already, so in the snapshot).
+    this.tail = tail;
+    let fh: FileHandle | undefined;
+    let switched: (() => void) | undefined;
     try {
-      await Promise.all(this.flushing);
-      const fh = await open(tmp, 'w');
+      fh = await open(tmp, 'w');
       let size = 0;
-      try {
-        let chunk = '';
-        for (const line of lines) {
-          chunk += line;
-          // Written a megabyte at a time: each write lets the event loop serve requests meanwhile.
-          if (chunk.length >= 1 << 20) {
-            await fh.write(chunk);
-            size += chunk.length;
-            chunk = '';
-          }
+      let chunk = '';
+      for (const line of lines) {
+        chunk += line;
+        // Written a megabyte at a time: each write lets the event loop serve requests meanwhile.
+        if (chunk.length >= 1 << 20) {
+          await fh.write(chunk);
+          size += chunk.length;
+          chunk = '';
         }
-        if (chunk) await fh.write(chunk);
-        size += chunk.length;
-        await fh.sync();
-      } finally {
-        await fh.close();
       }
+      if (chunk) await fh.write(chunk);
+      size += chunk.length;
+      // The switch: no batch is written from here until the new log is in place.
+      while (this.writing) await this.writing;
+      this.writing = new Promise<void>((resolve) => (switched = resolve));
+      await Promise.all(this.flushing);
+      this.tail = undefined;
+      const kept = tail.join('');
+      if (kept) await fh.write(kept);
+      size += kept.length;
+      await fh.sync();
+      await fh.close();
+      fh = undefined;
       await rename(tmp, this.path);
       await this.syncDir();
       await this.fh?.close();
@@ -149,8 +166,12 @@ export class DurableLog<R> {
       const waiting = this.pending.reduce((n, p) => n + p.lines.length, 0);
       this.written = size + waiting;
     } finally {
-      this.writing = undefined;
-      rewritten();
+      this.tail = undefined;
+      await fh?.close().catch(() => undefined);
+      if (switched) {
+        this.writing = undefined;
+        switched();
+      }
     }
   }
 
