@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DestinationStream } from 'pino';
 import { AdminService, authString } from '../../src/admin/admin-service.js';
 import { buildController } from '../../src/cli/build-controller.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -34,11 +35,11 @@ export async function openTestStore(kind: StoreKind): Promise<ArtifactStore> {
   return store;
 }
 
-/** A controller on a random loopback port over a fresh store, with two namespaces. */
-export async function startController(kind: StoreKind, env: Record<string, string> = {}): Promise<RunningController> {
+/** A controller on a random loopback port over a fresh store, with two namespaces (its log to `logTo`, else stdout). */
+export async function startController(kind: StoreKind, env: Record<string, string> = {}, logTo?: DestinationStream): Promise<RunningController> {
   const store = await openTestStore(kind);
   const config = loadConfig({ WHISKHUB_LOG_LEVEL: 'silent', WHISKHUB_AUTH_CACHE_MS: '0', ...env }, 'standalone');
-  const { app } = await buildController(config, store, createLogger(config.logLevel, 'test'));
+  const { app } = await buildController(config, store, createLogger(config.logLevel, 'test', logTo));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

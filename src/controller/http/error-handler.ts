@@ -32,7 +32,11 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const hub = error instanceof HubError ? error : fromFramework(error, request);
     if (hub) {
-      request.log.info({ reqId: request.id, kind: hub.kind, status: hub.status, reason: hub.message }, 'request refused');
+      // A read that finds nothing is routine (clients look before they create: `wsk action
+      // update`, the catalog installer at every start), so it is logged at debug; other refusals
+      // stay visible at info.
+      const routine = hub.status === 404 && (request.method === 'GET' || request.method === 'HEAD');
+      request.log[routine ? 'debug' : 'info']({ reqId: request.id, kind: hub.kind, status: hub.status, reason: hub.message }, 'request refused');
       return sendError(reply, request, hub);
     }
     request.log.error({ reqId: request.id, err: error, method: request.method, url: request.url }, 'unexpected error');
