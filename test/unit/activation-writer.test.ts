@@ -27,8 +27,13 @@ function heldStore() {
   return {
     store,
     calls,
-    holdWrites: (on: boolean) => (hold = on),
-    releaseAll: () => holds.splice(0).forEach((r) => r()),
+    /** Writes from now on are held until release(). */
+    hold: () => (hold = true),
+    /** Lets the held writes finish, and holds no more. */
+    release: () => {
+      hold = false;
+      holds.splice(0).forEach((r) => r());
+    },
     failNext: (n: number) => (failures = n),
   };
 }
@@ -62,7 +67,7 @@ describe('ActivationWriter', () => {
   it('sends the batches that fall due while one is being written together after it, as one request', async () => {
     const s = heldStore();
     const w = new ActivationWriter(s.store, logger, 200, 10);
-    s.holdWrites(true);
+    s.hold();
     const first = w.write(record('a'));
     await sleep(30); // 'a' is out, and held
     expect(s.calls).toEqual([['a']]);
@@ -71,8 +76,7 @@ describe('ActivationWriter', () => {
     const third = w.write(record('c'));
     await sleep(30); // so did 'c', a delay later
     expect(s.calls).toEqual([['a']]);
-    s.holdWrites(false);
-    s.releaseAll();
+    s.release();
     await Promise.all([first, second, third]);
     expect(s.calls).toEqual([['a'], ['b', 'c']]);
   });
@@ -80,12 +84,11 @@ describe('ActivationWriter', () => {
   it('keeps a record that arrived during a write waiting for its own delay, not sent right after it', async () => {
     const s = heldStore();
     const w = new ActivationWriter(s.store, logger, 200, 200);
-    s.holdWrites(true);
+    s.hold();
     const first = w.write(record('a'));
     await sleep(230);
     const second = w.write(record('b')); // arrives while 'a' is out, due 200 ms later
-    s.holdWrites(false);
-    s.releaseAll();
+    s.release();
     await first;
     await sleep(10);
     expect(s.calls).toEqual([['a']]); // 'b' is not due yet
@@ -97,7 +100,7 @@ describe('ActivationWriter', () => {
   it('flush() writes what waits at once and resolves when everything so far is stored, the batch out included', async () => {
     const s = heldStore();
     const w = new ActivationWriter(s.store, logger, 200, 10_000);
-    s.holdWrites(true);
+    s.hold();
     const first = w.write(record('a'));
     const flushedFirst = w.flush();
     await sleep(10);
@@ -107,8 +110,7 @@ describe('ActivationWriter', () => {
     const flushing = w.flush().then(() => (flushed = true));
     await sleep(10);
     expect(flushed).toBe(false); // 'a' is still out
-    s.holdWrites(false);
-    s.releaseAll();
+    s.release();
     await Promise.all([first, second, flushedFirst, flushing]);
     expect(s.calls).toEqual([['a'], ['b']]);
     await w.flush(); // nothing queued: resolves at once
