@@ -9,9 +9,12 @@ import { LIMITS, load, median, percentile } from './measure.js';
 /** Where fires go: a standalone process or a cluster's controller, with a namespace's key. */
 type Target = Pick<StandaloneProcess, 'apiHost' | 'guestAuth'>;
 
+/** The Authorization header of the namespace's owner. */
+const basicAuth = (wh: Target) => `Basic ${Buffer.from(wh.guestAuth).toString('base64')}`;
+
 /** The API as one namespace's owner uses it. */
 function client(wh: Target) {
-  const auth = `Basic ${Buffer.from(wh.guestAuth).toString('base64')}`;
+  const auth = basicAuth(wh);
   return async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${wh.apiHost}/api/v1/namespaces/_${path}`, {
       method,
@@ -31,7 +34,7 @@ async function fireToActionStart(wh: Target, ratePerSecond: number, seconds: num
   const api = client(wh);
   // The fires go out through node:http rather than fetch: at 1,000 a second fetch took about half
   // a core of this 2-core machine from the platform being measured.
-  const poster = jsonPoster(wh.apiHost, { authorization: `Basic ${Buffer.from(wh.guestAuth).toString('base64')}` });
+  const poster = jsonPoster(wh.apiHost, { authorization: basicAuth(wh) });
   const sent: { at: number; id: Promise<string | undefined> }[] = [];
   let failed = 0;
   const total = ratePerSecond * seconds;
@@ -141,7 +144,7 @@ async function measureFires(wh: Target, opts: { rounds: number; seconds: number 
   // Acceptance: fires with no active rule would answer 204 without touching the queue, so the
   // acceptance run uses a trigger with a rule; its fan-out runs alongside, as it would in use.
   const url = `${wh.apiHost}/api/v1/namespaces/_/triggers/bench`;
-  const headers = { authorization: `Basic ${Buffer.from(wh.guestAuth).toString('base64')}`, 'content-type': 'application/json' };
+  const headers = { authorization: basicAuth(wh), 'content-type': 'application/json' };
   const accepted: number[] = [];
   const ran = async () => (await api('GET', '/activations?count=true&name=noop')).body.activations as number;
   // The fan-out runs from the first burst on; its rate is taken over that whole span, up to the
