@@ -1,17 +1,13 @@
 import { createServer } from 'node:http';
 import { Webhooks } from '@octokit/webhooks';
+import { readStdin } from './floor-log.js';
 
 /**
  * The baseline of `bench webhooks`: a bare node HTTP server whose only work per delivery is
  * @octokit/webhooks' verifyAndReceive (signature check in constant time, JSON parse, dispatch to
  * a no-op handler), answering 202. The secret comes in on stdin.
  */
-const secret = (await new Promise<string>((resolve) => {
-  let text = '';
-  process.stdin.on('data', (d) => (text += d));
-  process.stdin.on('end', () => resolve(text));
-})).trim();
-const webhooks = new Webhooks({ secret });
+const webhooks = new Webhooks({ secret: await readStdin() });
 webhooks.onAny(() => undefined);
 
 const server = createServer((req, res) => {
