@@ -1,6 +1,5 @@
-import { createServer } from 'node:http';
 import { Webhooks } from '@octokit/webhooks';
-import { readStdin } from './floor-log.js';
+import { readStdin, serveBodies } from './body-server.js';
 
 /**
  * The baseline of `bench webhooks`: a bare node HTTP server whose only work per delivery is
@@ -10,21 +9,16 @@ import { readStdin } from './floor-log.js';
 const webhooks = new Webhooks({ secret: await readStdin() });
 webhooks.onAny(() => undefined);
 
-const server = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    webhooks
-      .verifyAndReceive({
-        id: String(req.headers['x-github-delivery']),
-        name: String(req.headers['x-github-event']) as 'push',
-        payload: Buffer.concat(chunks).toString('utf8'),
-        signature: String(req.headers['x-hub-signature-256']),
-      })
-      .then(
-        () => res.writeHead(202, { 'content-type': 'application/json' }).end('{"ok":true}'),
-        () => res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"bad signature"}'),
-      );
-  });
-});
-server.listen(Number(process.argv[2]), '127.0.0.1', () => process.stdout.write('ready\n'));
+serveBodies(Number(process.argv[2]), (req, raw) =>
+  webhooks
+    .verifyAndReceive({
+      id: String(req.headers['x-github-delivery']),
+      name: String(req.headers['x-github-event']) as 'push',
+      payload: raw.toString('utf8'),
+      signature: String(req.headers['x-hub-signature-256']),
+    })
+    .then(
+      () => ({ status: 202, body: '{"ok":true}' }),
+      () => ({ status: 400, body: '{"error":"bad signature"}' }),
+    ),
+);

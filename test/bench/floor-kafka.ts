@@ -1,6 +1,7 @@
-import * as http from 'node:http';
 import type { EachBatchPayload } from 'kafkajs';
 import { ChunkCutter, decodeMessage, fireBodyJson, LazyChunks } from '../../feeds/kafka/messages.js';
+import { loadConfig } from '../../src/config/config.js';
+import { jsonPoster } from './http-loop.js';
 
 /**
  * The provider's part of the Kafka floor (`bench kafka`): for each batch of a partition, what any
@@ -10,28 +11,21 @@ import { ChunkCutter, decodeMessage, fireBodyJson, LazyChunks } from '../../feed
  * registrations, retries, dead letters, lag reports or second fire in flight. Used as a kafkajs
  * `eachBatch` with eachBatchAutoResolve off.
  */
-export function floorFirer(sinkUrl: string, limits = { maxBatchBytes: 900_000, maxBatchMessages: 10_000 }) {
-  const url = new URL(sinkUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  const post = (body: string) =>
-    new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+export function floorFirer(sinkUrl: string) {
+  const { maxBatchBytes, defaultBatchMessages } = loadConfig({}, 'standalone').feeds.kafka;
+  const limits = { maxBatchBytes, maxBatchMessages: defaultBatchMessages };
+  const sink = jsonPoster(sinkUrl, {}, 16);
+  const path = new URL(sinkUrl).pathname;
   const eachBatch = async ({ batch, resolveOffset, commitOffsetsIfNecessary }: EachBatchPayload) => {
     const chunks = new LazyChunks(batch.messages, (m) => decodeMessage(batch.topic, batch.partition, m, { isJSONData: true, isBinaryKey: false, isBinaryValue: false }), new ChunkCutter(limits));
     for (let i = 0; chunks.has(i); i++) {
       const chunk = chunks.cut[i];
       if (chunk.kind !== 'fire') throw new Error('bench kafka floor: a message over the fire limit');
-      const status = await post(fireBodyJson(chunk));
+      const { status } = await sink.postText(path, fireBodyJson(chunk));
       if (status !== 202) throw new Error(`bench kafka floor: the sink answered ${status}`);
       resolveOffset(chunk.messages[chunk.messages.length - 1].offset);
       await commitOffsetsIfNecessary();
     }
   };
-  return { eachBatch, close: () => agent.destroy() };
+  return { eachBatch, close: sink.close };
 }

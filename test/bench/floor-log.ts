@@ -35,10 +35,3 @@ export class FloorLog {
     this.flushing = false;
   }
 }
-
-/** All of stdin, trimmed (the benches hand their child servers a secret this way, never in argv). */
-export async function readStdin(): Promise<string> {
-  let text = '';
-  for await (const chunk of process.stdin) text += chunk;
-  return text.trim();
-}

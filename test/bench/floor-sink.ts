@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { serveBodies } from './body-server.js';
 import { FloorLog } from './floor-log.js';
 
 /**
@@ -9,20 +9,12 @@ import { FloorLog } from './floor-log.js';
 const [port, logPath] = process.argv.slice(2);
 const log = await FloorLog.open(logPath);
 
-const server = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    void (async () => {
-      const raw = Buffer.concat(chunks);
-      try {
-        JSON.parse(raw.toString('utf8'));
-      } catch {
-        return res.writeHead(400).end();
-      }
-      await log.append(raw);
-      res.writeHead(202, { 'content-type': 'application/json' }).end('{"activationId":"floor"}');
-    })();
-  });
+serveBodies(Number(port), async (_req, raw) => {
+  try {
+    JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { status: 400, body: '{"error":"malformed"}' };
+  }
+  await log.append(raw);
+  return { status: 202, body: '{"activationId":"floor"}' };
 });
-server.listen(Number(port), '127.0.0.1', () => process.stdout.write('ready\n'));

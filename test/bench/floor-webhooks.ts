@@ -1,6 +1,6 @@
-import { createServer } from 'node:http';
 import { verify } from '@octokit/webhooks-methods';
-import { FloorLog, readStdin } from './floor-log.js';
+import { readStdin, serveBodies } from './body-server.js';
+import { FloorLog } from './floor-log.js';
 
 /**
  * The floor of `bench webhooks`: a bare node HTTP server that does only what the issue asks of
@@ -15,26 +15,17 @@ const secret = await readStdin();
 const log = await FloorLog.open(logPath);
 const seen = new Set<string>();
 
-const server = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    void (async () => {
-      const raw = Buffer.concat(chunks);
-      const text = raw.toString('utf8');
-      const answer = (status: number, body: string) => res.writeHead(status, { 'content-type': 'application/json' }).end(body);
-      if (!(await verify(secret, text, String(req.headers['x-hub-signature-256'])).catch(() => false))) return answer(400, '{"error":"bad signature"}');
-      try {
-        JSON.parse(text);
-      } catch {
-        return answer(400, '{"error":"malformed"}');
-      }
-      const delivery = String(req.headers['x-github-delivery']);
-      if (seen.has(delivery)) return answer(200, '{"ok":true,"fired":false}');
-      seen.add(delivery);
-      await log.append(Buffer.from(`${JSON.stringify({ delivery, event: req.headers['x-github-event'], bytes: raw.length })}\n`), raw);
-      answer(202, '{"ok":true}');
-    })();
-  });
+serveBodies(Number(port), async (req, raw) => {
+  const text = raw.toString('utf8');
+  if (!(await verify(secret, text, String(req.headers['x-hub-signature-256'])).catch(() => false))) return { status: 400, body: '{"error":"bad signature"}' };
+  try {
+    JSON.parse(text);
+  } catch {
+    return { status: 400, body: '{"error":"malformed"}' };
+  }
+  const delivery = String(req.headers['x-github-delivery']);
+  if (seen.has(delivery)) return { status: 200, body: '{"ok":true,"fired":false}' };
+  seen.add(delivery);
+  await log.append(Buffer.from(`${JSON.stringify({ delivery, event: req.headers['x-github-event'], bytes: raw.length })}\n`), raw);
+  return { status: 202, body: '{"ok":true}' };
 });
-server.listen(Number(port), '127.0.0.1', () => process.stdout.write('ready\n'));

@@ -76,9 +76,9 @@ export async function closedLoop(target: Target, connections: number, seconds: n
 export function jsonPoster(baseUrl: string, headers: Record<string, string>, maxSockets = 64) {
   const base = new URL(baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets });
-  const post = (path: string, value: unknown) =>
+  /** Posts JSON text made already (sent as it is). */
+  const postText = (path: string, body: string) =>
     new Promise<{ status: number; body: any }>((resolve, reject) => {
-      const body = JSON.stringify(value);
       const req = http.request(
         { host: base.hostname, port: base.port, path, method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } },
         (res) => {
@@ -98,5 +98,6 @@ export function jsonPoster(baseUrl: string, headers: Record<string, string>, max
       req.on('error', reject);
       req.end(body);
     });
-  return { post, close: () => agent.destroy() };
+  const post = (path: string, value: unknown) => postText(path, JSON.stringify(value));
+  return { post, postText, close: () => agent.destroy() };
 }
